@@ -1,0 +1,12 @@
+"""Databases as the legacy code left them, for demos, benchmarks and tests.
+
+- ``states``: hand-written DDL that rebuilds each legacy state (S0-S5) in an empty database.
+- ``sample_data``: fills a built state with deterministic, realistic rows.
+"""
+
+from __future__ import annotations
+
+from .sample_data import populate
+from .states import LEGACY_REVISIONS, STATES, build_state, state_sql
+
+__all__ = ["LEGACY_REVISIONS", "STATES", "build_state", "populate", "state_sql"]

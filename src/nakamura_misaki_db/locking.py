@@ -1,0 +1,87 @@
+"""The advisory lock and lock timeouts shared by Alembic (env.py) and baseline-bridge.
+
+Every writer of the schema takes the same transaction-scoped advisory lock
+first, so two deploys (or a deploy and the bridge) never interleave. The lock
+is transaction-scoped on purpose: a crashed or killed process releases it with
+its transaction, so a stale lock can never block the next deploy.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .errors import BadInput, LockTimeout
+
+# The eight ASCII bytes "nakamisa" read as a big-endian signed 64-bit integer.
+MIGRATION_LOCK_KEY = 7953756483104633697
+
+LOCK_TIMEOUT_ENV = "MIGRATION_LOCK_TIMEOUT"
+LOCK_WAIT_ENV = "MIGRATION_LOCK_WAIT"
+# How long one DDL statement may wait for a lock the application holds.
+DEFAULT_LOCK_TIMEOUT = "5s"
+# How long to queue behind another migration run holding the advisory lock.
+DEFAULT_LOCK_WAIT = "10min"
+
+_DURATION = re.compile(r"^\s*\d+\s*(ms|s|min|h)?\s*$")
+
+
+def validate_duration(value: str, what: str) -> str:
+    if not _DURATION.match(value or ""):
+        raise BadInput(f"{what} must be a duration like 500ms, 5s or 2min (got {value!r})")
+    return value.replace(" ", "")
+
+
+def lock_timeout_setting(explicit: str | None = None) -> str:
+    value = explicit or os.environ.get(LOCK_TIMEOUT_ENV) or DEFAULT_LOCK_TIMEOUT
+    return validate_duration(value, f"lock timeout ({LOCK_TIMEOUT_ENV})")
+
+
+def lock_wait_setting(explicit: str | None = None) -> str:
+    value = explicit or os.environ.get(LOCK_WAIT_ENV) or DEFAULT_LOCK_WAIT
+    return validate_duration(value, f"lock wait ({LOCK_WAIT_ENV})")
+
+
+def set_local(conn: Connection, name: str, value: str) -> None:
+    conn.execute(sa.text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
+
+
+def is_lock_timeout(exc: BaseException) -> bool:
+    orig = getattr(exc, "orig", exc)
+    return getattr(orig, "sqlstate", None) == "55P03"  # lock_not_available
+
+
+def take_migration_lock(conn: Connection, *, wait: str | None = None,
+                        lock_timeout: str | None = None) -> None:
+    """Serialise with every other migration run, then bound all later lock waits.
+
+    Must run inside the transaction that does the work: the lock lasts exactly
+    as long as that transaction.
+    """
+    wait_value = lock_wait_setting(wait)
+    timeout_value = lock_timeout_setting(lock_timeout)
+    set_local(conn, "lock_timeout", wait_value)
+    try:
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+    except sa.exc.OperationalError as exc:
+        if is_lock_timeout(exc):
+            raise LockTimeout(
+                f"another migration run has held the migration lock for more than {wait_value}; "
+                f"nothing was changed (raise {LOCK_WAIT_ENV} to wait longer)"
+            ) from None
+        raise
+    set_local(conn, "lock_timeout", timeout_value)
+
+
+def lock_timeout_message(exc: BaseException, timeout: str | None = None) -> str:
+    statement = " ".join(str(getattr(exc, "statement", "") or "").split())[:160]
+    value = lock_timeout_setting(timeout)
+    where = f" while running: {statement}" if statement else ""
+    return (
+        f"a table lock was not granted within lock_timeout={value}{where}. "
+        "Another session (probably the application) holds a lock on that table; "
+        f"nothing was changed. Retry when it is idle, or raise {LOCK_TIMEOUT_ENV}."
+    )

@@ -1,0 +1,67 @@
+"""Real PostgreSQL for every test.
+
+One server per session: the embedded pgserver (PostgreSQL 16 + pgvector) by
+default, or the server of ``TEST_DATABASE_URL`` (a role that may create
+databases). Each test that asks for ``db_url`` gets a database of its own,
+dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import URL
+
+from nakamura_misaki_db.urls import parse_database_url
+
+from .helpers import admin_engine
+
+
+@pytest.fixture(scope="session")
+def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
+    external = os.environ.get("TEST_DATABASE_URL")
+    if external:
+        yield parse_database_url(external, source="TEST_DATABASE_URL")
+        return
+    import pgserver
+
+    data_dir = tmp_path_factory.mktemp("pgdata")
+    server = pgserver.get_server(data_dir, cleanup_mode="delete")
+    try:
+        yield parse_database_url(server.get_uri(), source="embedded test server")
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
+def make_db(pg_server_url: URL) -> Iterator[Callable[[], URL]]:
+    """Factory: each call creates a fresh, empty database and returns its URL."""
+    created: list[str] = []
+
+    def _make() -> URL:
+        name = f"t_{uuid.uuid4().hex[:16]}"
+        with admin_engine(pg_server_url).connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        created.append(name)
+        return pg_server_url.set(database=name)
+
+    yield _make
+    with admin_engine(pg_server_url).connect() as conn:
+        for name in created:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def db_url(make_db: Callable[[], URL]) -> URL:
+    return make_db()
+
+
+@pytest.fixture
+def engine(db_url: URL) -> Iterator[sa.Engine]:
+    eng = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
+    yield eng
+    eng.dispose()

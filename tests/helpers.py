@@ -1,0 +1,152 @@
+"""Test helpers: run the real commands, and take snapshots that prove "nothing changed"."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL
+
+from nakamura_misaki_db.urls import with_password
+
+REPO = Path(__file__).resolve().parents[1]
+ALEMBIC_INI = REPO / "alembic.ini"
+
+
+def admin_engine(server_url: URL) -> sa.Engine:
+    return sa.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+
+
+def pg_bin(name: str) -> str:
+    """A PostgreSQL 16 client program (the machine's own psql may be older)."""
+    try:
+        from pgserver._commands import POSTGRES_BIN_PATH
+
+        return str(POSTGRES_BIN_PATH / name)
+    except ImportError:  # external server: rely on PATH
+        return name
+
+
+def libpq_url(url: URL) -> str:
+    return with_password(url.set(drivername="postgresql"))
+
+
+def run(args: list[str], url: URL | str | None, *, env: dict[str, str] | None = None,
+        cwd: Path | str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run a command with DATABASE_URL set (unless ``url`` is None)."""
+    full_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    if url is not None:
+        full_env["DATABASE_URL"] = url if isinstance(url, str) else with_password(url)
+    full_env.update(env or {})
+    return subprocess.run(args, env=full_env, cwd=cwd or REPO, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+def alembic(url: URL | str | None, *args: str, env: dict[str, str] | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return run([sys.executable, "-m", "alembic", "-c", str(ALEMBIC_INI), *args], url,
+               env=env, timeout=timeout)
+
+
+def execute_sql(url: URL, sql: str) -> None:
+    eng = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with eng.begin() as conn:
+            conn.exec_driver_sql(sql)
+    finally:
+        eng.dispose()
+
+
+def scalar(url: URL, sql: str, **params):
+    eng = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with eng.connect() as conn:
+            return conn.execute(sa.text(sql), params).scalar()
+    finally:
+        eng.dispose()
+
+
+def rows(url: URL, sql: str, **params) -> list[tuple]:
+    eng = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with eng.connect() as conn:
+            return [tuple(r) for r in conn.execute(sa.text(sql), params)]
+    finally:
+        eng.dispose()
+
+
+_DUMP_NOISE = re.compile(r"^(--.*|SET .*|SELECT pg_catalog\.set_config.*|\\restrict.*|\\unrestrict.*)$")
+
+
+def schema_dump(url: URL, *schemas: str) -> str:
+    """``pg_dump --schema-only`` without comments and session settings."""
+    args = [pg_bin("pg_dump"), "--schema-only", "--no-owner", "--no-privileges"]
+    for s in schemas:
+        args += ["--schema", s]
+    out = subprocess.run([*args, libpq_url(url)], capture_output=True, text=True, check=True)
+    lines = [ln for ln in out.stdout.splitlines() if ln.strip() and not _DUMP_NOISE.match(ln)]
+    return "\n".join(lines)
+
+
+def row_checksums(url: URL) -> dict[str, tuple[int, str]]:
+    """Row count and an order-independent checksum of every user table."""
+    eng = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    result: dict[str, tuple[int, str]] = {}
+    try:
+        with eng.connect() as conn:
+            tables = conn.execute(sa.text(
+                "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE c.relkind IN ('r','p') AND n.nspname NOT IN ('pg_catalog','information_schema')"
+                " AND n.nspname NOT LIKE 'pg_toast%' ORDER BY 1, 2")).all()
+            for schema, table in tables:
+                count, digest = conn.execute(sa.text(
+                    f'SELECT count(*), coalesce(md5(string_agg(t::text, \'|\' ORDER BY t::text)), \'\')'
+                    f' FROM "{schema}"."{table}" t')).one()
+                result[f"{schema}.{table}"] = (count, digest)
+    finally:
+        eng.dispose()
+    return result
+
+
+def fingerprint(url: URL) -> tuple[str, dict[str, tuple[int, str]]]:
+    """Catalog plus data: equal fingerprints mean nothing changed."""
+    return schema_dump(url), row_checksums(url)
+
+
+def alembic_config(url: URL):
+    """The repository's alembic.ini, pointed at ``url`` (in-process runs)."""
+    from alembic.config import Config
+
+    cfg = Config(str(ALEMBIC_INI))
+    cfg.attributes["database_url"] = url
+    return cfg
+
+
+def upgrade(url: URL, target: str = "head") -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(url), target)
+
+
+def version_rows(url: URL) -> list[str] | None:
+    if scalar(url, "SELECT to_regclass('public.alembic_version')") is None:
+        return None
+    return [r[0] for r in rows(url, "SELECT version_num FROM alembic_version")]
+
+
+APP_TABLES = ("tasks", "conversations", "employees", "business_skills", "employee_skills",
+              "slack_users", "handoffs")
+
+
+def app_checksums(url: URL) -> dict[str, tuple[int, str]]:
+    return {k: v for k, v in row_checksums(url).items() if k != "public.alembic_version"}
+
+
+def dump_without_version(url: URL) -> str:
+    """Schema dump minus alembic_version (a plain-SQL database has none)."""
+    blocks = schema_dump(url, "public").split(";")
+    return ";".join(b for b in blocks if "alembic_version" not in b)

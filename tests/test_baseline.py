@@ -1,0 +1,199 @@
+"""Revision 0001 on real PostgreSQL: empty, twice, incident, half-made, drifted, legacy id."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.util import CommandError
+from sqlalchemy.engine import URL
+
+from nakamura_misaki_db.legacy.sample_data import populate
+from nakamura_misaki_db.legacy.states import build_state
+
+from . import spec_sql
+from .helpers import (
+    app_checksums,
+    dump_without_version,
+    execute_sql,
+    fingerprint,
+    rows,
+    scalar,
+    upgrade,
+    version_rows,
+)
+
+
+def _engine_run(url: URL, fn) -> None:
+    import sqlalchemy as sa
+
+    eng = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with eng.begin() as conn:
+            fn(conn)
+    finally:
+        eng.dispose()
+
+
+def test_empty_database_gets_exactly_the_spec(db_url: URL) -> None:
+    upgrade(db_url, "0001")
+
+    assert version_rows(db_url) == ["0001"]
+    assert scalar(db_url, "SELECT extnamespace::regnamespace::text FROM pg_extension "
+                          "WHERE extname = 'vector'") == "public"
+    for enum_name, labels in (("task_status", spec_sql.TASK_STATUS_LABELS),
+                              ("skill_category", spec_sql.SKILL_CATEGORY_LABELS)):
+        got = [r[0] for r in rows(db_url, "SELECT enumlabel FROM pg_enum WHERE enumtypid = "
+                                          "CAST(:t AS regtype) ORDER BY enumsortorder", t=enum_name)]
+        assert got == labels
+
+    columns = {
+        (t, c): (typ, nullable == "YES", default)
+        for t, c, typ, nullable, default in rows(
+            db_url,
+            "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod),"
+            " CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END, pg_get_expr(d.adbin, d.adrelid)"
+            " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+            " LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+            " WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'"
+            " AND c.relname <> 'alembic_version' AND a.attnum > 0 AND NOT a.attisdropped",
+        )
+    }
+    assert columns == spec_sql.COLUMNS
+
+    constraints = set(rows(
+        db_url,
+        "SELECT conrelid::regclass::text, conname, contype::text FROM pg_constraint"
+        " WHERE connamespace = 'public'::regnamespace AND conrelid <> 0"
+        " AND conrelid::regclass::text <> 'alembic_version'",
+    ))
+    assert constraints == spec_sql.CONSTRAINTS
+
+    fk_rules = set(rows(db_url, "SELECT conname, confdeltype::text FROM pg_constraint WHERE contype = 'f'"))
+    assert fk_rules == {("employee_skills_employee_id_fkey", "c"),
+                        ("employee_skills_skill_id_fkey", "c")}
+
+    indexes: dict[str, set[str]] = {}
+    for table, index in rows(
+        db_url,
+        "SELECT tablename, indexname FROM pg_indexes WHERE schemaname = 'public'"
+        " AND indexname NOT IN (SELECT conname FROM pg_constraint) AND tablename <> 'alembic_version'",
+    ):
+        indexes.setdefault(table, set()).add(index)
+    assert indexes == spec_sql.INDEXES
+
+
+def test_migrated_schema_equals_the_hand_written_spec_sql(make_db) -> None:
+    by_alembic, by_hand = make_db(), make_db()
+    upgrade(by_alembic, "0001")
+    execute_sql(by_hand, spec_sql.full_schema_sql())
+    assert dump_without_version(by_alembic) == dump_without_version(by_hand)
+
+
+def test_upgrade_twice_second_run_changes_nothing(db_url: URL) -> None:
+    upgrade(db_url)
+    before = fingerprint(db_url)
+    upgrade(db_url)
+    assert fingerprint(db_url) == before
+
+
+def test_incident_database_built_without_alembic_is_stamped_and_rows_kept(db_url: URL) -> None:
+    execute_sql(db_url, spec_sql.full_schema_sql())
+    execute_sql(db_url, spec_sql.SAMPLE_ROWS_SQL)
+    rows_before = app_checksums(db_url)
+    assert version_rows(db_url) is None
+
+    upgrade(db_url, "0001")
+
+    assert version_rows(db_url) == ["0001"]
+    assert app_checksums(db_url) == rows_before
+    assert rows_before["public.tasks"][0] == 1
+
+
+@pytest.mark.parametrize(
+    "pieces",
+    [
+        pytest.param([spec_sql.EXTENSION], id="only-extension"),
+        pytest.param([spec_sql.TASK_STATUS], id="only-task_status"),
+        pytest.param([spec_sql.TASK_STATUS, spec_sql.TABLES["tasks"], spec_sql.TABLES["handoffs"]],
+                     id="two-tables"),
+    ],
+)
+def test_half_made_database_is_completed(make_db, pieces: list[str]) -> None:
+    half, reference = make_db(), make_db()
+    execute_sql(half, "\n".join(pieces))
+    execute_sql(reference, spec_sql.full_schema_sql())
+
+    upgrade(half, "0001")
+
+    assert version_rows(half) == ["0001"]
+    assert dump_without_version(half) == dump_without_version(reference)
+
+
+def test_half_made_table_missing_index_and_default_is_completed(make_db) -> None:
+    half, reference = make_db(), make_db()
+    execute_sql(half, spec_sql.full_schema_sql()
+                + "DROP INDEX ix_tasks_status; ALTER TABLE employees ALTER COLUMN is_active DROP DEFAULT;")
+    execute_sql(reference, spec_sql.full_schema_sql())
+    upgrade(half, "0001")
+    assert dump_without_version(half) == dump_without_version(reference)
+
+
+def test_drifted_incident_database_is_refused_and_untouched(db_url: URL) -> None:
+    _engine_run(db_url, lambda conn: build_state(conn, "S1"))
+    _engine_run(db_url, lambda conn: populate(conn, "S1", rows=50))
+    before = fingerprint(db_url)
+
+    with pytest.raises(CommandError) as err:
+        upgrade(db_url)
+
+    message = str(err.value)
+    assert "baseline-bridge" in message
+    assert "task_status" in message and "PENDING" in message
+    assert "tasks.title" in message
+    assert "slack_users" not in message  # missing tables are additive, not drift
+    assert "Nothing was changed" in message
+    assert fingerprint(db_url) == before
+
+
+def test_unique_constraint_over_duplicates_is_refused_not_attempted(db_url: URL) -> None:
+    execute_sql(db_url, spec_sql.full_schema_sql()
+                + "ALTER TABLE conversations DROP CONSTRAINT uq_conversations_user_channel;"
+                "INSERT INTO conversations VALUES (gen_random_uuid(), 'U1', 'C1', '[]', now(), now(), now()),"
+                " (gen_random_uuid(), 'U1', 'C1', '[]', now(), now(), now());")
+    before = fingerprint(db_url)
+    with pytest.raises(CommandError, match="duplicates block unique: uq_conversations_user_channel"):
+        upgrade(db_url)
+    assert fingerprint(db_url) == before
+
+
+@pytest.mark.parametrize("legacy_id", ["001", "003_add_slack_users_table", "ca1f08e0bc8a"])
+def test_legacy_revision_in_version_table_is_refused_with_a_clear_message(db_url: URL,
+                                                                          legacy_id: str) -> None:
+    execute_sql(db_url, spec_sql.full_schema_sql()
+                + "CREATE TABLE alembic_version (version_num varchar(32) NOT NULL PRIMARY KEY);"
+                f"INSERT INTO alembic_version VALUES ('{legacy_id}');")
+    before = fingerprint(db_url)
+    with pytest.raises(CommandError) as err:
+        upgrade(db_url)
+    assert f"'{legacy_id}'" in str(err.value)
+    assert "baseline-bridge" in str(err.value)
+    assert "Can't locate revision" not in str(err.value)
+    assert fingerprint(db_url) == before
+
+
+def test_downgrade_refuses_to_drop_tables_with_rows(db_url: URL) -> None:
+    from alembic import command
+
+    from .helpers import alembic_config
+
+    upgrade(db_url, "0001")
+    execute_sql(db_url, spec_sql.SAMPLE_ROWS_SQL)
+    before = fingerprint(db_url)
+    with pytest.raises(CommandError, match="allow_data_loss"):
+        command.downgrade(alembic_config(db_url), "base")
+    assert fingerprint(db_url) == before
+
+    cfg = alembic_config(db_url)
+    cfg.cmd_opts = type("Opts", (), {"x": ["allow_data_loss=true"]})()
+    command.downgrade(cfg, "base")
+    assert scalar(db_url, "SELECT to_regclass('public.tasks')") is None
+    assert scalar(db_url, "SELECT to_regtype('task_status')") is None
