@@ -197,13 +197,20 @@ _COLUMNS_SQL = sa.text(
     """
 )
 
+# reltuples is -1 until the first VACUUM/ANALYZE; the statistics collector's
+# live-tuple count covers fresh tables.
 _TABLE_STATS_SQL = sa.text(
     """
-    SELECT c.relname, greatest(c.reltuples, 0)::bigint, pg_total_relation_size(c.oid)
+    SELECT c.relname, greatest(c.reltuples::bigint, coalesce(s.n_live_tup, 0), 0), pg_total_relation_size(c.oid)
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
     WHERE n.nspname = :schema AND c.relkind IN ('r', 'p')
     """
 )
+
+# Bounded probe for tables the statistics have not seen yet: never scans more
+# than this many rows, whatever the table's size.
+_PROBE_LIMIT = 100_000
 
 _SCHEMAS_SQL = sa.text(
     """
@@ -264,7 +271,12 @@ def inspect_database(conn: Connection, schema: str = "public") -> Catalog:
             )
         )
         estimated, size = stats.get(name, (0, 0))
-        has_rows = bool(conn.scalar(sa.text(f"SELECT EXISTS (SELECT 1 FROM {_quote(schema)}.{_quote(name)})")))
+        qualified = f"{_quote(schema)}.{_quote(name)}"
+        has_rows = bool(conn.scalar(sa.text(f"SELECT EXISTS (SELECT 1 FROM {qualified})")))
+        if has_rows and estimated == 0:
+            estimated = int(conn.scalar(sa.text(
+                f"SELECT count(*) FROM (SELECT 1 FROM {qualified} LIMIT {_PROBE_LIMIT}) AS probe"
+            )) or 0)
         tables[name] = Table(
             name=name,
             columns=tuple(columns[name]),

@@ -20,3 +20,27 @@ LEGACY_ONLY_TABLES: frozenset[str] = frozenset({"notes", "sessions"})
 
 def legacy_ids_in(version_rows: tuple[str, ...] | None) -> list[str]:
     return [v for v in (version_rows or ()) if v in LEGACY_REVISIONS]
+
+
+# Legacy spellings of target enum labels (target-schema.md): what SQLAlchemy's
+# Enum(PythonEnum) stored by default (member names, not values).
+LEGACY_LABELS: dict[str, dict[str, str]] = {
+    "task_status": {
+        "PENDING": "pending",
+        "IN_PROGRESS": "in_progress",
+        "COMPLETED": "completed",
+        "CANCELLED": "cancelled",
+    },
+    "skill_category": {
+        "CUSTOMER_SUPPORT": "顧客対応",
+        "LOGISTICS": "物流",
+        "APPRAISAL": "査定・修理",
+        "SALES": "販売",
+        "MANAGEMENT": "管理",
+        "STORE_OPERATION": "店舗",
+    },
+}
+
+# Columns that say how recently a row was active, best first: when duplicates
+# must go, the most recently active row stays.
+ACTIVITY_COLUMNS: tuple[str, ...] = ("last_message_at", "updated_at", "created_at")

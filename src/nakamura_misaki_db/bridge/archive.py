@@ -1,0 +1,33 @@
+"""Where the bridge puts what does not belong in the target: the ``legacy_archive`` schema.
+
+Tables move there whole (``ALTER TABLE ... SET SCHEMA``: no copy, no loss);
+duplicate rows are copied there (tagged with the run id) before they are
+removed; every run leaves an audit row. Nothing of this lives in ``public``.
+"""
+
+from __future__ import annotations
+
+from ..ddl import quote
+
+ARCHIVE_SCHEMA = "legacy_archive"
+AUDIT_TABLE = "bridge_runs"
+
+CREATE_SCHEMA = f"CREATE SCHEMA IF NOT EXISTS {ARCHIVE_SCHEMA}"
+
+CREATE_AUDIT = f"""CREATE TABLE IF NOT EXISTS {ARCHIVE_SCHEMA}.{AUDIT_TABLE} (
+    run_id uuid PRIMARY KEY,
+    finished_at timestamptz NOT NULL DEFAULT now(),
+    source_state jsonb NOT NULL,
+    steps jsonb NOT NULL,
+    rows_archived jsonb NOT NULL,
+    row_counts_before jsonb NOT NULL,
+    row_counts_after jsonb NOT NULL
+)"""
+
+
+def archived(name: str) -> str:
+    return f"{ARCHIVE_SCHEMA}.{quote(name)}"
+
+
+def duplicates_table(table: str) -> str:
+    return f"{table}_duplicates"

@@ -1,0 +1,301 @@
+"""The ``baseline-bridge`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..db import connect
+from ..errors import EXIT_ERROR, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, BadInput, MigrationError
+from ..locking import is_lock_timeout, lock_timeout_message
+from ..urls import masked, parse_database_url, redact, url_from_env
+
+EXIT_CODES = textwrap.dedent(
+    """\
+    exit codes:
+      0  done, or nothing to do / nothing wrong
+      1  error (connection, SQL, lock timeout, ...)
+      2  bad usage or input (options, URL, time zone, plan file)
+      3  refused: going on would be unsafe; nothing was changed
+    """
+)
+
+DESCRIPTION = textwrap.dedent(
+    """\
+    Reconcile a legacy nakamura-misaki database with migration revision 0001, once.
+
+    It reads the real catalog (it does not trust alembic_version), shows a plan,
+    and on `apply` changes the database in one transaction under the migration
+    lock, verifies that nothing differs from 0001, and records 0001. Data that
+    does not belong in the target is moved to the legacy_archive schema, never
+    dropped.
+
+    The database comes from --database-url, else DATABASE_URL (postgresql://,
+    postgres://, postgresql+psycopg:// or postgresql+asyncpg://), else an
+    embedded PostgreSQL (pip install 'nakamura-misaki-db[embedded]').
+    """
+)
+
+EXAMPLES = textwrap.dedent(
+    """\
+    examples:
+      baseline-bridge status
+      baseline-bridge plan --legacy-timezone Asia/Tokyo --out bridge-plan.json
+      baseline-bridge apply --plan bridge-plan.json
+      baseline-bridge demo
+    """
+)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--database-url", metavar="URL",
+                        help="database to work on (default: $DATABASE_URL; passwords are never printed)")
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(prog="baseline-bridge", description=DESCRIPTION,
+                                     epilog=EXAMPLES + "\n" + EXIT_CODES, formatter_class=fmt)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("status", help="what this database is: empty, new chain, or legacy (and how far off)",
+                       description="Say what the database is: empty, on the new chain (at which revision), or "
+                       "legacy (which legacy id, or none), and how many differences from 0001 it has.",
+                       epilog="example:\n  baseline-bridge status --database-url postgresql://app@db/nakamura_misaki\n\n"
+                       + EXIT_CODES, formatter_class=fmt)
+    _common(p)
+
+    p = sub.add_parser("plan", help="show the steps that would reconcile the database (writes nothing)",
+                       description="Inspect the database and print the ordered steps that would bring it to "
+                       "revision 0001: what each does, its SQL, why, its safety class and the locks it takes. "
+                       "Writes nothing. Exits 3 if a difference cannot be closed safely, saying what to do.",
+                       epilog="example:\n  baseline-bridge plan --legacy-timezone Asia/Tokyo --out bridge-plan.json"
+                       "\n\n" + EXIT_CODES, formatter_class=fmt)
+    _common(p)
+    p.add_argument("--legacy-timezone", metavar="TZ",
+                   help="zone the legacy naive timestamps were written in (e.g. Asia/Tokyo); required when "
+                   "tables with naive timestamps have rows")
+    p.add_argument("--out", metavar="FILE", help="also save the plan (JSON, with a catalog fingerprint) for "
+                   "`apply --plan FILE`")
+    p.add_argument("--sql", action="store_true", help="show the SQL of every step")
+
+    p = sub.add_parser("apply", help="reconcile the database in one transaction, verify, stamp 0001",
+                       description="Run the plan in one transaction under the migration advisory lock, verify "
+                       "inside that transaction that no difference from 0001 is left, record 0001 and an audit "
+                       "row, and commit. Any failure rolls everything back. On a database already at 0001 or "
+                       "later it says so and exits 0.",
+                       epilog="examples:\n  baseline-bridge apply --legacy-timezone Asia/Tokyo\n"
+                       "  baseline-bridge apply --plan bridge-plan.json\n\n" + EXIT_CODES, formatter_class=fmt)
+    _common(p)
+    p.add_argument("--legacy-timezone", metavar="TZ", help="as for `plan`")
+    p.add_argument("--plan", metavar="FILE", help="apply exactly this saved plan; refused (exit 3) if the "
+                   "database changed since it was made")
+    p.add_argument("--lock-timeout", metavar="DURATION",
+                   help="max wait for each table lock, e.g. 5s (default: $MIGRATION_LOCK_TIMEOUT or 5s)")
+    p.add_argument("--lock-wait", metavar="DURATION",
+                   help="max wait for another migration run to finish (default: $MIGRATION_LOCK_WAIT or 10min)")
+
+    p = sub.add_parser("demo", help="the whole story on an embedded PostgreSQL, no setup needed",
+                       description="Start an embedded PostgreSQL, build the incident database (state S1) with "
+                       "sample data, show that `alembic upgrade head` refuses it, then run status, plan, apply "
+                       "and `alembic upgrade head`, and print a before/after table.",
+                       epilog="example:\n  baseline-bridge demo\n\n" + EXIT_CODES, formatter_class=fmt)
+    p.add_argument("--rows", type=int, default=2000, help="rows of sample tasks and conversations (default 2000)")
+    p.add_argument("--keep", metavar="DIR", help="keep the embedded server's data in DIR (default: a temp dir)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+
+    p = sub.add_parser("lint", help="check the migration scripts (numbering, chain, downgrades, imports)",
+                       description="Check every migration: four-digit ids consecutive from 0001, file name "
+                       "<id>_<slug>.py, one head, a linear chain, ids that fit varchar(32), a real downgrade, "
+                       "no import of the live models. Exit 0 when clean, 3 with one line per finding.",
+                       epilog="example:\n  baseline-bridge lint\n\n" + EXIT_CODES, formatter_class=fmt)
+    p.add_argument("--versions", metavar="DIR", help="versions directory to check (default: the installed one)")
+    p.add_argument("--json", action="store_true", help="print findings as JSON")
+    p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    return parser
+
+
+def resolve_url(explicit: str | None) -> URL:
+    if explicit:
+        return parse_database_url(explicit, source="--database-url")
+    url = url_from_env()
+    if url is not None:
+        return url
+    from ..embedded import default_data_dir, embedded_database_url
+
+    url = embedded_database_url()
+    print(f"DATABASE_URL is not set: using the embedded PostgreSQL in {default_data_dir()}", file=sys.stderr)
+    return url
+
+
+def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        print(text)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .render import render_status
+    from .status import database_status
+
+    url = resolve_url(args.database_url)
+    with connect(url) as conn:
+        status = database_status(conn)
+    _emit(args, {"database": masked(url), **status.to_dict()}, render_status(status, masked(url)))
+    return EXIT_OK
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from .plan import make_plan
+    from .render import render_plan
+
+    url = resolve_url(args.database_url)
+    with connect(url) as conn:
+        # Read-only: the transaction is rolled back at the end whatever happens.
+        transaction = conn.begin()
+        try:
+            conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+            plan = make_plan(conn, legacy_timezone=args.legacy_timezone)
+        finally:
+            transaction.rollback()
+    plan.source["database"] = masked(url)
+    if args.out:
+        try:
+            Path(args.out).write_text(plan.to_json() + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise BadInput(f"cannot write the plan to {args.out}: {exc.strerror}") from None
+    _emit(args, plan.to_dict(), render_plan(plan, masked(url), show_sql=args.sql))
+    if args.out and not args.json:
+        print(f"plan saved to {args.out}")
+    return EXIT_REFUSED if plan.status == "refused" else EXIT_OK
+
+
+def load_plan(path: str):
+    from .plan import Plan
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInput(f"plan file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        raise BadInput(f"plan file {path} is not a readable plan (corrupt JSON?)") from None
+    try:
+        return Plan.from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise BadInput(f"plan file {path} is not a baseline-bridge plan (missing or malformed fields)") from None
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    from ..locking import validate_duration
+    from .apply import apply_plan
+    from .plan import validate_timezone
+    from .render import render_apply
+
+    saved = load_plan(args.plan) if args.plan else None
+    if args.lock_timeout:
+        validate_duration(args.lock_timeout, "--lock-timeout")
+    if args.lock_wait:
+        validate_duration(args.lock_wait, "--lock-wait")
+    url = resolve_url(args.database_url)
+    with connect(url) as conn:
+        with conn.begin():
+            validate_timezone(conn, args.legacy_timezone)
+        result = apply_plan(conn, saved=saved, legacy_timezone=args.legacy_timezone,
+                            lock_timeout=args.lock_timeout, lock_wait=args.lock_wait)
+    _emit(args, {"database": masked(url), **result.to_dict()}, render_apply(result, masked(url)))
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(rows=args.rows, keep=args.keep)
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    from ..lint import default_versions_dir, lint_versions
+
+    directory = Path(args.versions) if args.versions else default_versions_dir()
+    if not directory.is_dir():
+        raise BadInput(f"{directory} is not a directory")
+    findings = lint_versions(directory)
+    if args.json:
+        print(json.dumps([{"file": f.file, "reason": f.reason} for f in findings], ensure_ascii=False, indent=2))
+    else:
+        for f in findings:
+            print(f)
+        if not findings:
+            print(f"{directory}: migrations are clean")
+    return EXIT_REFUSED if findings else EXIT_OK
+
+
+COMMANDS = {"status": cmd_status, "plan": cmd_plan, "apply": cmd_apply, "demo": cmd_demo, "lint": cmd_lint}
+
+
+def _fail(args: argparse.Namespace, message: str, code: int) -> int:
+    print(f"baseline-bridge: {message}", file=sys.stderr)
+    if getattr(args, "json", False):
+        print(json.dumps({"status": "error", "exit_code": code, "error": message}, ensure_ascii=False))
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    secrets: list[URL] = []
+    for candidate in (getattr(args, "database_url", None),):
+        try:
+            if candidate:
+                secrets.append(parse_database_url(candidate))
+        except MigrationError:
+            pass
+    try:
+        env_url = url_from_env()
+        if env_url is not None:
+            secrets.append(env_url)
+    except MigrationError:
+        pass
+    try:
+        return COMMANDS[args.command](args)
+    except MigrationError as exc:
+        if args.debug:
+            traceback.print_exc()
+        return _fail(args, redact(str(exc), *secrets), exc.exit_code)
+    except SQLAlchemyError as exc:
+        if args.debug:
+            traceback.print_exc()
+        if is_lock_timeout(exc):
+            return _fail(args, lock_timeout_message(exc, getattr(args, "lock_timeout", None)), EXIT_ERROR)
+        orig = getattr(exc, "orig", None) or exc
+        first = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+        return _fail(args, redact(f"database error: {first}", *secrets), EXIT_ERROR)
+    except KeyboardInterrupt:
+        return _fail(args, "interrupted; the transaction was rolled back", EXIT_ERROR)
+    except Exception as exc:  # the last line of defence: one line, no traceback, no secrets
+        if args.debug:
+            traceback.print_exc()
+        text = redact(f"unexpected error: {type(exc).__name__}: {exc} (rerun with --debug for details)", *secrets)
+        return _fail(args, text, EXIT_ERROR)
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()
+
+
+__all__ = ["EXIT_USAGE", "build_parser", "main"]

@@ -1,0 +1,86 @@
+"""Human-readable output for plans, status and apply results (JSON is the dataclasses' own)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from .apply import ApplyResult
+from .plan import Plan
+from .status import DatabaseStatus
+
+
+def _table(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+
+
+def render_status(status: DatabaseStatus, database: str) -> str:
+    lines = [
+        f"database:  {database}",
+        f"state:     {status.describe()}",
+    ]
+    if status.kind != "new_chain":
+        lines.append(f"drift:     {status.drift} difference(s) from revision 0001")
+    lines.append(f"next:      {status.next_step()}")
+    return "\n".join(lines)
+
+
+def render_plan(plan: Plan, database: str, *, show_sql: bool = False) -> str:
+    out = [f"baseline-bridge plan {plan.plan_id}", f"database: {database}"]
+    version = plan.source.get("alembic_version")
+    out.append("source:   " + (f"alembic_version = {', '.join(version)}" if version else
+                               "no alembic_version" if version is None else "empty alembic_version"))
+    if plan.legacy_timezone:
+        out.append(f"naive timestamps are read as: {plan.legacy_timezone}")
+    if plan.status == "nothing_to_do":
+        out.append("already on 0001 (or later): nothing to do")
+        return "\n".join(out)
+    out.append("")
+    if plan.steps:
+        rows = [["#", "SAFETY", "STEP"]]
+        for i, s in enumerate(plan.steps, start=1):
+            rows.append([str(i), s.safety_text(), s.summary])
+        table = _table(rows)
+        out.append(table[0])
+        for i, s in enumerate(plan.steps, start=1):
+            out.append(table[i])
+            pad = " " * (len(str(len(plan.steps))) + 2)
+            out.append(f"{pad}why:   {s.reason}")
+            out.append(f"{pad}locks: {', '.join(s.locks) or 'none'}")
+            if show_sql:
+                for sql in s.sql:
+                    out.append(f"{pad}sql:   {sql}")
+    counts = Counter(s.safety for s in plan.steps)
+    out.append("")
+    out.append(f"{len(plan.steps)} step(s): " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+    if plan.rewrites:
+        out.append(f"tables rewritten: {', '.join(plan.rewrites)}")
+    for item in plan.left_alone:
+        out.append(f"left alone: {item}")
+    if plan.refusals:
+        out.append("")
+        out.append(f"REFUSED: {len(plan.refusals)} difference(s) cannot be closed safely:")
+        for r in plan.refusals:
+            out.append(f"  - {r.object}: {r.problem}")
+            out.append(f"    what to do: {r.remedy}")
+        out.append("Nothing was written. Fix the above, then run `baseline-bridge plan` again.")
+    else:
+        out.append("Nothing was written. Review, then: baseline-bridge apply (or apply --plan FILE)")
+    return "\n".join(out)
+
+
+def render_apply(result: ApplyResult, database: str) -> str:
+    if result.status == "nothing_to_do":
+        return f"{database}: {result.message}"
+    lines = [
+        f"database: {database}",
+        f"applied:  {result.steps_done} step(s) in {result.seconds:.2f}s (run {result.run_id})",
+        f"rewritten tables: {', '.join(result.tables_rewritten) or 'none'}",
+    ]
+    if result.rows_archived:
+        lines.append("archived rows: " + ", ".join(f"{k} +{v:,}" for k, v in result.rows_archived.items()))
+    else:
+        lines.append("archived rows: none")
+    lines.append("verified: no difference from revision 0001 is left; alembic_version = 0001")
+    lines.append("next: `nakamura-init-db` (or `alembic upgrade head`) applies the later numbered migrations")
+    return "\n".join(lines)
