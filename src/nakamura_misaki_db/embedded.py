@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -34,7 +35,10 @@ def start_server(data_dir: Path, *, keep_running: bool = False):
             f"set DATABASE_URL or run {INSTALL_HINT}"
         ) from None
     data_dir.mkdir(parents=True, exist_ok=True)
-    return pgserver.get_server(data_dir, cleanup_mode=None if keep_running else "stop")
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (systemd units, CI); pgserver copes.
+        warnings.simplefilter("ignore")
+        return pgserver.get_server(data_dir, cleanup_mode=None if keep_running else "stop")
 
 
 def ensure_database(server_url: URL, name: str) -> URL:

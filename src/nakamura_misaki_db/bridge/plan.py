@@ -623,6 +623,9 @@ class _Planner:
             join = " AND ".join(f"c.{quote(c)} = k.{quote(c)}" for c in cols)
             sql = [
                 *self.ensure_archive(),
+                # Writers wait from here to commit: a row inserted between the
+                # clean-up and the constraint would otherwise fail the constraint.
+                f"LOCK TABLE {quote(name)} IN SHARE ROW EXCLUSIVE MODE",
                 f"CREATE TABLE IF NOT EXISTS {archive.archived(target)} (LIKE public.{quote(name)}, "
                 "bridge_run_id uuid NOT NULL, archived_at timestamptz NOT NULL DEFAULT now())",
                 f"WITH dup_keys AS (SELECT {col_sql} FROM {quote(name)} GROUP BY {col_sql} HAVING count(*) > 1), "
@@ -638,7 +641,7 @@ class _Planner:
                 f"move {extra:,} duplicate row(s) of {name} ({dup_groups:,} keys) to "
                 f"{archive.ARCHIVE_SCHEMA}.{target}, keeping the most recent by {activity}",
                 sql, f"unique constraint {d.object} cannot be added while duplicates exist", ARCHIVES, name,
-                rows, [f"ROW EXCLUSIVE on {name}"],
+                rows, [f"SHARE ROW EXCLUSIVE on {name} (writes wait until commit)"],
             ))
         steps.append(Step(
             "add_unique", d.object, f"add unique constraint {d.object} on {name} ({', '.join(cols)})",

@@ -25,7 +25,7 @@ def render_status(status: DatabaseStatus, database: str) -> str:
     return "\n".join(lines)
 
 
-def render_plan(plan: Plan, database: str, *, show_sql: bool = False) -> str:
+def render_plan(plan: Plan, database: str, *, show_sql: bool = False, compact: bool = False) -> str:
     out = [f"baseline-bridge plan {plan.plan_id}", f"database: {database}"]
     version = plan.source.get("alembic_version")
     out.append("source:   " + (f"alembic_version = {', '.join(version)}" if version else
@@ -44,6 +44,8 @@ def render_plan(plan: Plan, database: str, *, show_sql: bool = False) -> str:
         out.append(table[0])
         for i, s in enumerate(plan.steps, start=1):
             out.append(table[i])
+            if compact:
+                continue
             pad = " " * (len(str(len(plan.steps))) + 2)
             out.append(f"{pad}why:   {s.reason}")
             out.append(f"{pad}locks: {', '.join(s.locks) or 'none'}")
