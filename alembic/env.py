@@ -15,13 +15,13 @@ from __future__ import annotations
 import io
 import sys
 
+from alembic import context
 from alembic.util import CommandError
 from alembic_utils.pg_extension import PGExtension
 from alembic_utils.replaceable_entity import register_entities
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from alembic import context
 from nakamura_misaki_db import models
 from nakamura_misaki_db.catalog import read_version
 from nakamura_misaki_db.db import connect

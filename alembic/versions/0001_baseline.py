@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from alembic import op
+
 from nakamura_misaki_db import baseline
 
 revision: str = "0001"
