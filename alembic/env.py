@@ -36,8 +36,9 @@ from nakamura_misaki_db.urls import redact, url_from_env
 config = context.config
 target_metadata = models.metadata
 
-# entity_types must name PGEnum: alembic-utils only compares the entity classes
-# it is told about (by default, only its own).
+# Name the entity classes explicitly: alembic-utils only compares the classes in
+# its registry's allowed types, and what it allows by default depends on its
+# release and on what happens to be imported.
 register_entities(list(models.ENTITIES), entity_types=[PGEnum, PGExtension])
 
 
