@@ -358,14 +358,15 @@ class _Planner:
         extras = [label for label in after if label not in target]
         kept = [label for label in after if label in target]
         reordered = kept != [label for label in target if label in kept]
-        tables = sorted({q for q, _ in self._enum_columns(name)})
+        tables = sorted({q.removeprefix("public.") for q, _ in self._enum_columns(name)})
         lock = [f"ACCESS EXCLUSIVE on type {name}"]
 
         if extras or reordered:
-            use = self._label_use(name, extras if not reordered else after)
+            # Rows still hold today's spellings: look for those (renames have not run).
+            use = self._label_use(name, extras if not reordered else current)
             if use:
                 where = ", ".join(f"{k} ({v:,} rows)" for k, v in use.items())
-                problem = (f"labels {extras} have no mapping to the target {target}" if extras
+                problem = (f"labels {extras} are not in the target {target} and no mapping applies" if extras
                            else f"labels are in another order than the target {target}")
                 self.refuse(f"enum {name}", f"{problem} and rows use them: {where}",
                             "update those rows to target labels (or add a mapping), then plan again")
@@ -375,8 +376,8 @@ class _Planner:
                 "rebuild_enum", name,
                 f"rebuild enum {name} as {tuple(target)} (no row uses the labels it drops or moves)",
                 [clause_sql(s) for s in entity.to_sql_statement_create_or_replace()],
-                f"{name} has labels {current}; target {target}", REWRITES, ", ".join(tables) or None,
-                sum(self.rows(t.split(".", 1)[1]) for t in tables),
+                f"{name} has labels {current}; target {target}", REWRITES if tables else CATALOG_ONLY,
+                ", ".join(tables) or None, sum(self.rows(t) for t in tables),
                 lock + [_table_lock(t) for t in tables],
             ))
             return
@@ -514,8 +515,8 @@ class _Planner:
             old, new = have.type, want.type
             old_len, new_len = _varchar_length(old), _varchar_length(new)
             if old_len is not None and new_len is not None:
-                clauses.append(f"ALTER COLUMN {quote(col)} TYPE {new}")
                 if new_len > old_len:
+                    clauses.append(f"ALTER COLUMN {quote(col)} TYPE {new}")
                     notes.append(f"{col} widened {old_len}->{new_len}")
                     continue
                 too_long = (_key_list(self.conn, actual, f"length({quote(col)}) > {new_len}")
@@ -525,6 +526,7 @@ class _Planner:
                                 f"(rows with key {', '.join(too_long)})",
                                 f"shorten those values to {new_len} characters, then plan again")
                     continue
+                clauses.append(f"ALTER COLUMN {quote(col)} TYPE {new}")
                 validations.append(
                     f"DO $$ BEGIN IF EXISTS (SELECT 1 FROM {quote(name)} WHERE length({quote(col)}) > {new_len}) "
                     f"THEN RAISE EXCEPTION 'baseline-bridge: {name}.{col} has values longer than {new_len} "

@@ -1,0 +1,372 @@
+"""`baseline-bridge plan` refuses what it cannot close safely, and says what to do.
+
+One test per refusal the issue names (a label in use with no mapping, a value
+too long to narrow, naive timestamps with no --legacy-timezone, a type change
+with no known safe cast), plus the other refusals of legacy-states.md's table,
+the things that must NOT be refused (unknown tables, empty tables), and the
+CLI's exit codes for them (3 refused, 2 bad input).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import URL
+
+from nakamura_misaki_db.bridge.cli import main
+from nakamura_misaki_db.bridge.plan import Plan, Refusal, Step, make_plan
+from nakamura_misaki_db.errors import BadInput
+from nakamura_misaki_db.legacy import build_state, populate
+from nakamura_misaki_db.urls import with_password
+
+from .helpers import admin_engine, rows, run
+
+CLI = [sys.executable, "-m", "nakamura_misaki_db.bridge.cli"]
+ROWS = 50
+TOKYO = "Asia/Tokyo"
+TASKS_ONLY = ("vector", "task_status", "tasks")
+FIRST_TASK = "(SELECT id FROM tasks ORDER BY id LIMIT 1)"
+
+
+# -- building and planning (databases are made once per module; plan is read-only) --------------
+
+@pytest.fixture(scope="module")
+def database(pg_server_url: URL) -> Iterator[Callable[..., URL]]:
+    """``database(state, rows=..., sql=..., long_user_ids=..., **options)``, built once per module."""
+    cache: dict[str, URL] = {}
+    created: list[str] = []
+
+    def get(state: str, *, rows: int | None = ROWS, sql: str | None = None, long_user_ids: bool = False,
+            **options: Any) -> URL:
+        key = repr((state, rows, sql, long_user_ids, sorted(options.items())))
+        if key in cache:
+            return cache[key]
+        name = f"t_{uuid.uuid4().hex[:16]}"
+        admin = admin_engine(pg_server_url)
+        try:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        finally:
+            admin.dispose()
+        created.append(name)
+        url = cache[key] = pg_server_url.set(database=name)
+        eng = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        try:
+            with eng.begin() as conn:
+                build_state(conn, state, **options)
+                if rows:
+                    populate(conn, state, rows=rows, long_user_ids=long_user_ids)
+                if sql:
+                    conn.exec_driver_sql(sql)
+        finally:
+            eng.dispose()
+        return url
+
+    yield get
+    admin = admin_engine(pg_server_url)
+    try:
+        with admin.connect() as conn:
+            for name in created:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.dispose()
+
+
+def plan_of(url: URL, legacy_timezone: str | None = None) -> Plan:
+    eng = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with eng.connect() as conn:
+            return make_plan(conn, legacy_timezone=legacy_timezone)
+    finally:
+        eng.dispose()
+
+
+def only_refusal(plan: Plan) -> Refusal:
+    assert plan.status == "refused"
+    assert len(plan.refusals) == 1, [str(r) for r in plan.refusals]
+    return plan.refusals[0]
+
+
+def steps_of(plan: Plan, action: str, obj: str) -> list[Step]:
+    return [s for s in plan.steps if (s.action, s.object) == (action, obj)]
+
+
+def cli(url: URL, *args: str) -> tuple[int, str, str]:
+    """`baseline-bridge ARGS` in-process, with the URL on the command line."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([args[0], "--database-url", with_password(url), *args[1:]])
+    return code, out.getvalue(), err.getvalue()
+
+
+# -- the refusal cases, as (builder, timezone) so the CLI test can replay them -------------------
+
+def _extra_label_in_use(database: Callable[..., URL]) -> URL:
+    return database("S5", parts=TASKS_ONLY,
+                    task_status_labels=("pending", "in_progress", "completed", "cancelled", "archived"),
+                    sql=f"UPDATE tasks SET status = 'archived' WHERE id = {FIRST_TASK}")
+
+
+def _long_user_ids(database: Callable[..., URL]) -> URL:
+    return database("S1", long_user_ids=True)
+
+
+def _naive_rows(database: Callable[..., URL]) -> URL:
+    return database("S1")
+
+
+def _no_safe_cast(database: Callable[..., URL]) -> URL:
+    return database("S5", parts=TASKS_ONLY,
+                    sql="ALTER TABLE tasks ALTER COLUMN description TYPE boolean USING description IS NOT NULL")
+
+
+def _unknown_status_value(database: Callable[..., URL]) -> URL:
+    return database("S5", parts=TASKS_ONLY,
+                    sql="ALTER TABLE tasks ALTER COLUMN status TYPE varchar(20) USING status::text;"
+                        f" UPDATE tasks SET status = 'DONE' WHERE id = {FIRST_TASK}")
+
+
+def _reordered_labels_in_use(database: Callable[..., URL]) -> URL:
+    return database("S5", parts=TASKS_ONLY,
+                    task_status_labels=("completed", "pending", "in_progress", "cancelled"))
+
+
+def _null_in_not_null(database: Callable[..., URL]) -> URL:
+    return database("S5", parts=TASKS_ONLY,
+                    sql=f"ALTER TABLE tasks ALTER COLUMN title DROP NOT NULL; "
+                        f"UPDATE tasks SET title = NULL WHERE id = {FIRST_TASK}")
+
+
+REFUSAL_CASES: dict[str, tuple[Callable[[Callable[..., URL]], URL], str | None]] = {
+    "label-in-use-without-mapping": (_extra_label_in_use, None),
+    "too-long-to-narrow": (_long_user_ids, TOKYO),
+    "naive-timestamps-without-zone": (_naive_rows, None),
+    "no-safe-cast": (_no_safe_cast, None),
+    "unknown-status-value": (_unknown_status_value, None),
+    "reordered-labels-in-use": (_reordered_labels_in_use, None),
+    "null-in-not-null": (_null_in_not_null, None),
+}
+
+
+# -- (a) a label in use with no mapping ---------------------------------------------------------
+
+def test_label_in_use_without_mapping_is_refused_naming_label_and_column(database) -> None:
+    url = _extra_label_in_use(database)
+    plan = plan_of(url)
+
+    refusal = only_refusal(plan)
+    text = f"{refusal.object} {refusal.problem}"
+    assert "archived" in text
+    assert "task_status" in text
+    assert "tasks.status" in text
+    n = rows(url, "SELECT count(*) FROM tasks WHERE status = 'archived'")[0][0]
+    assert f"{n:,} rows" in refusal.problem or f"{n} row" in refusal.problem
+    assert refusal.remedy
+    assert not steps_of(plan, "rebuild_enum", "task_status")
+
+
+def test_extra_label_nobody_uses_is_rebuilt_not_refused(database) -> None:
+    url = database("S5", parts=TASKS_ONLY,
+                   task_status_labels=("pending", "in_progress", "completed", "cancelled", "archived"),
+                   sql="UPDATE tasks SET status = 'pending' WHERE status = 'archived'")
+    plan = plan_of(url)
+
+    assert plan.status == "ready", [str(r) for r in plan.refusals]
+    [rebuild] = steps_of(plan, "rebuild_enum", "task_status")
+    assert rebuild.safety == "rewrites table"  # the rows of tasks are cast to the new type
+
+
+def test_reordered_labels_in_use_are_refused(database) -> None:
+    refusal = only_refusal(plan_of(_reordered_labels_in_use(database)))
+
+    assert "task_status" in refusal.object
+    assert "order" in refusal.problem and "tasks.status" in refusal.problem
+
+
+def test_reordered_legacy_spelled_labels_in_use_are_refused(database) -> None:
+    """Labels that need a rename AND are out of order: rows still hold the legacy spelling.
+
+    The plan must look for rows under the spelling the database has now
+    (COMPLETED, PENDING, ...), not under the target spelling the renames will
+    give them; otherwise it finds no rows, plans a rebuild, and `apply` fails
+    inside PostgreSQL (exit 1) instead of `plan` refusing (exit 3).
+    """
+    url = database("S5", parts=TASKS_ONLY, task_status_labels=("COMPLETED", "PENDING", "IN_PROGRESS", "CANCELLED"))
+    assert rows(url, "SELECT count(*) FROM tasks")[0][0] == ROWS
+    plan = plan_of(url)
+
+    refusal = only_refusal(plan)
+    assert "task_status" in refusal.object
+    assert "order" in refusal.problem and "tasks.status" in refusal.problem
+    assert not steps_of(plan, "rebuild_enum", "task_status")
+
+
+# -- (b) a value too long to narrow -------------------------------------------------------------
+
+def test_too_long_user_ids_are_refused_naming_the_rows_keys(database) -> None:
+    url = _long_user_ids(database)
+    plan = plan_of(url, TOKYO)
+
+    refusal = only_refusal(plan)
+    assert refusal.object == "tasks.assignee_user_id"
+    assert "50" in refusal.problem
+    long_ids = [r[0] for r in rows(url, "SELECT id::text FROM tasks WHERE length(assignee_user_id) > 50")]
+    assert len(long_ids) == 3  # populate(long_user_ids=True) makes three 60-character assignees
+    for key in long_ids:
+        assert key in refusal.problem
+    short_ids = [r[0] for r in rows(url, "SELECT id::text FROM tasks WHERE length(assignee_user_id) <= 50 LIMIT 5")]
+    for key in short_ids:
+        assert key not in refusal.problem
+    assert "shorten" in refusal.remedy or "50" in refusal.remedy
+
+
+def test_refused_narrowing_is_not_left_unchecked_in_the_plan(database) -> None:
+    """A step must not narrow a column without the length check (summary and SQL must agree).
+
+    The refused column must either vanish from the ALTER or carry its check, like
+    creator_user_id does; otherwise `plan --sql` shows an unchecked narrowing of
+    exactly the column that was refused, and the summary does not mention it.
+    """
+    plan = plan_of(_long_user_ids(database), TOKYO)
+
+    for alter in steps_of(plan, "alter_columns", "tasks"):
+        statement = next(s for s in alter.sql if s.upper().startswith("ALTER TABLE"))
+        for col in re.findall(r'ALTER COLUMN "?(\w+)"? TYPE character varying\(50\)', statement):
+            assert any(f"length({col}) > 50" in s for s in alter.sql), (col, alter.sql)
+            assert col in alter.summary, (col, alter.summary)
+
+
+# -- (c) naive timestamps without --legacy-timezone ---------------------------------------------
+
+def test_naive_timestamps_with_rows_need_a_legacy_timezone(database) -> None:
+    plan = plan_of(_naive_rows(database))
+
+    refusal = only_refusal(plan)
+    assert refusal.object == "tasks"
+    assert "--legacy-timezone" in refusal.remedy
+    assert not steps_of(plan, "alter_columns", "tasks")
+    # With the zone, the same database is not refused.
+    assert plan_of(_naive_rows(database), TOKYO).status == "ready"
+
+
+def test_naive_timestamps_in_empty_tables_need_no_zone(database) -> None:
+    plan = plan_of(database("S1", rows=None))
+
+    assert plan.status == "ready" and plan.refusals == []
+    [alter] = steps_of(plan, "alter_columns", "tasks")
+    assert alter.safety == "catalog-only"
+    assert any("TimeZone = 'UTC'" in s for s in alter.sql)
+
+
+# -- (d) a type change with no known safe cast --------------------------------------------------
+
+def test_type_change_without_safe_cast_is_refused(database) -> None:
+    refusal = only_refusal(plan_of(_no_safe_cast(database)))
+
+    assert refusal.object == "tasks.description"
+    assert "no known safe conversion" in refusal.problem
+    assert "boolean" in refusal.problem and "text" in refusal.problem
+
+
+def test_varchar_status_with_unknown_values_is_refused_listing_them(database) -> None:
+    refusal = only_refusal(plan_of(_unknown_status_value(database)))
+
+    assert refusal.object == "tasks.status"
+    assert "DONE" in refusal.problem
+
+
+def test_varchar_status_with_legacy_spellings_is_cast_through_the_mapping(database) -> None:
+    url = database("S5", parts=TASKS_ONLY,
+                   sql="ALTER TABLE tasks ALTER COLUMN status TYPE varchar(20) USING upper(status::text)")
+    plan = plan_of(url)
+
+    assert plan.status == "ready", [str(r) for r in plan.refusals]
+    [alter] = steps_of(plan, "alter_columns", "tasks")
+    text = " ".join(alter.sql)
+    assert "WHEN 'PENDING' THEN 'pending'" in text and "task_status" in text
+    assert alter.safety == "rewrites table"
+
+
+def test_null_in_a_column_that_must_be_not_null_is_refused_with_keys(database) -> None:
+    url = _null_in_not_null(database)
+    refusal = only_refusal(plan_of(url))
+
+    assert refusal.object == "tasks.title"
+    [key] = [r[0] for r in rows(url, "SELECT id::text FROM tasks WHERE title IS NULL")]
+    assert key in refusal.problem
+
+
+# -- what is not refused: unknown objects are left alone ----------------------------------------
+
+def test_unknown_table_and_type_are_left_alone_and_reported(database) -> None:
+    url = database("S1", sql="CREATE TABLE my_notes (id integer PRIMARY KEY, body text NOT NULL);"
+                             " INSERT INTO my_notes VALUES (1, 'keep me');"
+                             " CREATE TYPE mood AS ENUM ('calm', 'busy')")
+    plan = plan_of(url, TOKYO)
+
+    assert plan.status == "ready", [str(r) for r in plan.refusals]
+    assert any("my_notes" in item and "table" in item for item in plan.left_alone), plan.left_alone
+    assert any("mood" in item for item in plan.left_alone), plan.left_alone
+    for s in plan.steps:
+        assert s.object not in ("my_notes", "mood") and s.table != "my_notes"
+        assert not any("my_notes" in sql or "mood" in sql for sql in s.sql), (s.action, s.sql)
+    code, out, _ = cli(url, "plan", "--legacy-timezone", TOKYO)
+    assert code == 0
+    assert re.search(r"left alone: .*my_notes", out), out
+
+
+# -- bad input: an unknown zone -----------------------------------------------------------------
+
+def test_unknown_legacy_timezone_is_bad_input(database) -> None:
+    url = database("S1")
+    eng = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with eng.connect() as conn, pytest.raises(BadInput, match="Mars/Olympus_Mons"):
+            make_plan(conn, legacy_timezone="Mars/Olympus_Mons")
+    finally:
+        eng.dispose()
+
+    result = run([*CLI, "plan", "--legacy-timezone", "Mars/Olympus_Mons"], url)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Mars/Olympus_Mons" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# -- every refusal through the CLI: exit 3 and the remedy ----------------------------------------
+
+@pytest.mark.parametrize("case", list(REFUSAL_CASES))
+def test_cli_refusal_exits_3_and_prints_the_remedy(database, case: str) -> None:
+    build, zone = REFUSAL_CASES[case]
+    url = build(database)
+    expected = plan_of(url, zone).refusals
+    assert expected, "the case must be a refusal"
+    zone_args = ["--legacy-timezone", zone] if zone else []
+
+    code, out, err = cli(url, "plan", *zone_args)
+    assert code == 3, (out, err)
+    assert "REFUSED" in out
+    for refusal in expected:
+        assert refusal.object in out
+        assert refusal.remedy in out
+
+    code, out, _ = cli(url, "plan", "--json", *zone_args)
+    assert code == 3
+    data = json.loads(out)
+    assert data["status"] == "refused"
+    assert [(r["object"], r["remedy"]) for r in data["refusals"]] == [(r.object, r.remedy) for r in expected]
+
+
+def test_cli_refusal_exit_code_in_a_real_process(database) -> None:
+    result = run([*CLI, "plan"], _naive_rows(database))
+
+    assert result.returncode == 3, (result.stdout, result.stderr)
+    assert "--legacy-timezone" in result.stdout
