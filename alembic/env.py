@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from nakamura_misaki_db import models
 from nakamura_misaki_db.catalog import read_version
-from nakamura_misaki_db.db import connect
+from nakamura_misaki_db.db import connect, describe_sql_error
 from nakamura_misaki_db.embedded import default_data_dir, embedded_database_url
 from nakamura_misaki_db.errors import LegacyVersionError, LockTimeout, MigrationError
 from nakamura_misaki_db.legacy_chain import legacy_ids_in
@@ -112,8 +112,7 @@ def run_migrations_online() -> None:
             raise CommandError(lock_timeout_message(exc, _x_arg("lock_timeout"))) from LockTimeout(
                 "lock timeout"
             )
-        first = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise CommandError(redact(f"database error: {first}", url)) from exc
+        raise CommandError(describe_sql_error(exc, url)) from exc
 
 
 def run_plain_revision() -> None:

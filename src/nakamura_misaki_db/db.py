@@ -57,3 +57,20 @@ def connect(url: URL, engine: Engine | None = None) -> Iterator[Connection]:
     finally:
         conn.close()
         engine.dispose()
+
+
+def describe_sql_error(exc: BaseException, *urls: URL | None) -> str:
+    """One line for a database error, with the server's hint and what to do when we know it."""
+    orig = getattr(exc, "orig", None) or exc
+    diag = getattr(orig, "diag", None)
+    primary = getattr(diag, "message_primary", None) or (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+    hint = getattr(diag, "message_hint", None)
+    text = f"database error: {primary}" + (f" ({hint})" if hint else "")
+    if getattr(orig, "sqlstate", None) == "42501":  # insufficient_privilege
+        if "extension" in primary:
+            text += (". A superuser must create it once: CREATE EXTENSION vector; then retry. "
+                     "Nothing was changed.")
+        else:
+            text += (". The migration role needs CREATE on schema public (GRANT CREATE ON SCHEMA public TO "
+                     "<role>) or must own the application's tables. Nothing was changed.")
+    return redact(text, *urls)

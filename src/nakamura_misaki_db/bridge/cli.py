@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..db import connect
+from ..db import connect, describe_sql_error
 from ..errors import EXIT_ERROR, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, BadInput, MigrationError
-from ..locking import is_lock_timeout, lock_timeout_message
+from ..locking import is_lock_timeout, lock_timeout_message, lock_wait_setting, set_local
 from ..urls import masked, parse_database_url, redact, url_from_env
 
 EXIT_CODES = textwrap.dedent(
@@ -151,7 +151,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     from .status import database_status
 
     url = resolve_url(args.database_url)
-    with connect(url) as conn:
+    with connect(url) as conn, conn.begin():
+        # Reading the catalog waits behind a running migration's locks: bounded.
+        set_local(conn, "lock_timeout", lock_wait_setting())
         status = database_status(conn)
     _emit(args, {"database": masked(url), **status.to_dict()}, render_status(status, masked(url)))
     return EXIT_OK
@@ -167,6 +169,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         transaction = conn.begin()
         try:
             conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+            set_local(conn, "lock_timeout", lock_wait_setting())
             plan = make_plan(conn, legacy_timezone=args.legacy_timezone)
         finally:
             transaction.rollback()
@@ -278,9 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         if is_lock_timeout(exc):
             return _fail(args, lock_timeout_message(exc, getattr(args, "lock_timeout", None)), EXIT_ERROR)
-        orig = getattr(exc, "orig", None) or exc
-        first = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
-        return _fail(args, redact(f"database error: {first}", *secrets), EXIT_ERROR)
+        return _fail(args, describe_sql_error(exc, *secrets), EXIT_ERROR)
     except KeyboardInterrupt:
         return _fail(args, "interrupted; the transaction was rolled back", EXIT_ERROR)
     except Exception as exc:  # the last line of defence: one line, no traceback, no secrets
