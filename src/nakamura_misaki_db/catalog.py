@@ -28,6 +28,7 @@ class Column:
     type: str  # PostgreSQL's own spelling, as format_type() prints it
     nullable: bool
     default: str | None  # as pg_get_expr() prints it
+    collation: str | None = None  # only when it differs from the type's default
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,14 @@ class Index:
     columns: tuple[str, ...]
     unique: bool
     method: str = "btree"
+    where: str | None = None  # partial index predicate
+    options: tuple[str, ...] = ()  # per-column sort order / INCLUDE columns
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    sqltext: str
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,7 @@ class Table:
     uniques: tuple[Unique, ...] = ()
     foreign_keys: tuple[ForeignKey, ...] = ()
     indexes: tuple[Index, ...] = ()  # excluding the indexes that back PK/unique constraints
+    checks: tuple[Check, ...] = ()
     # Facts about data, only for a live table; estimates from the statistics.
     estimated_rows: int | None = None
     size_bytes: int | None = None
@@ -123,6 +133,11 @@ def _default_text(column: sa.Column) -> str | None:
     return str(arg)
 
 
+def _index_where(index: sa.Index) -> str | None:
+    where = index.dialect_options["postgresql"].get("where")
+    return None if where is None else str(where)
+
+
 def _ondelete(value: str | None) -> str | None:
     if value is None or value.upper() == "NO ACTION":
         return None
@@ -161,21 +176,29 @@ def catalog_from_definition(
         )
         indexes = tuple(
             sorted(
-                (Index(str(i.name), tuple(c.name for c in i.columns), bool(i.unique))
+                (Index(str(i.name), tuple(c.name for c in i.columns), bool(i.unique), where=_index_where(i))
                  for i in t.indexes),
                 key=lambda i: i.name,
+            )
+        )
+        checks = tuple(
+            sorted(
+                (Check(str(c.name), str(c.sqltext)) for c in t.constraints if isinstance(c, sa.CheckConstraint)),
+                key=lambda c: c.name,
             )
         )
         tables[t.name] = Table(
             name=t.name,
             columns=tuple(
-                Column(c.name, type_name(c.type), bool(c.nullable), _default_text(c))
+                Column(c.name, type_name(c.type), bool(c.nullable), _default_text(c),
+                       getattr(c.type, "collation", None))
                 for c in t.columns
             ),
             primary_key=Unique(str(pk.name), tuple(c.name for c in pk.columns)) if pk.columns else None,
             uniques=uniques,
             foreign_keys=fks,
             indexes=indexes,
+            checks=checks,
         )
     extensions = {e.signature: e.schema for e in entities if isinstance(e, PGExtension)}
     enums = {e.signature: e.labels for e in entities if isinstance(e, PGEnum)}
@@ -187,10 +210,13 @@ def catalog_from_definition(
 _COLUMNS_SQL = sa.text(
     """
     SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
-           pg_get_expr(d.adbin, d.adrelid)
+           pg_get_expr(d.adbin, d.adrelid),
+           CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation THEN co.collname END
     FROM pg_attribute a
     JOIN pg_class c ON c.oid = a.attrelid
     JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_type t ON t.oid = a.atttypid
+    LEFT JOIN pg_collation co ON co.oid = a.attcollation
     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
     WHERE n.nspname = :schema AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
     ORDER BY c.relname, a.attnum
@@ -222,6 +248,14 @@ _SCHEMAS_SQL = sa.text(
 )
 
 
+def _index_options(reflected: dict[str, Any]) -> tuple[str, ...]:
+    sorting = reflected.get("column_sorting") or {}
+    opts = [f"{col} {' '.join(flags)}" for col, flags in sorted(sorting.items())]
+    include = (reflected.get("dialect_options") or {}).get("postgresql_include") or []
+    opts += [f"INCLUDE {col}" for col in include]
+    return tuple(opts)
+
+
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -239,8 +273,8 @@ def inspect_database(conn: Connection, schema: str = "public") -> Catalog:
     """Read the live catalog of ``schema``. Trusts nothing but the catalog itself."""
     insp = sa.inspect(conn)
     columns: dict[str, list[Column]] = {}
-    for relname, attname, typ, nullable, default in conn.execute(_COLUMNS_SQL, {"schema": schema}):
-        columns.setdefault(relname, []).append(Column(attname, typ, bool(nullable), default))
+    for relname, attname, typ, nullable, default, collation in conn.execute(_COLUMNS_SQL, {"schema": schema}):
+        columns.setdefault(relname, []).append(Column(attname, typ, bool(nullable), default, collation))
     stats = {r[0]: (int(r[1]), int(r[2])) for r in conn.execute(_TABLE_STATS_SQL, {"schema": schema})}
 
     names = [n for n in columns if n != VERSION_TABLE]
@@ -248,6 +282,7 @@ def inspect_database(conn: Connection, schema: str = "public") -> Catalog:
     uqs = insp.get_multi_unique_constraints(schema=schema)
     fks = insp.get_multi_foreign_keys(schema=schema)
     ixs = insp.get_multi_indexes(schema=schema)
+    cks = insp.get_multi_check_constraints(schema=schema)
 
     tables: dict[str, Table] = {}
     for name in sorted(names):
@@ -260,9 +295,12 @@ def inspect_database(conn: Connection, schema: str = "public") -> Catalog:
                 (
                     Index(
                         name=i["name"],
-                        columns=tuple(c or "<expression>" for c in i["column_names"]),
+                        # "expressions" lists every key (plain columns too) when any is an expression.
+                        columns=tuple(i.get("expressions") or i["column_names"]),
                         unique=bool(i["unique"]),
                         method=str(i.get("dialect_options", {}).get("postgresql_using", "btree")),
+                        where=i.get("dialect_options", {}).get("postgresql_where"),
+                        options=_index_options(i),
                     )
                     for i in ixs.get(key, [])
                     if i["name"] not in constraint_names and not i.get("duplicates_constraint")
@@ -304,6 +342,7 @@ def inspect_database(conn: Connection, schema: str = "public") -> Catalog:
                 )
             ),
             indexes=indexes,
+            checks=tuple(sorted((Check(c["name"], c["sqltext"]) for c in cks.get(key, [])), key=lambda c: c.name)),
             estimated_rows=estimated if has_rows else 0,
             size_bytes=size,
             has_rows=has_rows,

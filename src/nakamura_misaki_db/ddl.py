@@ -78,7 +78,10 @@ def create_statements(
         return [_compile(CreateIndex(find_index(metadata, d.object)))]
     if d.kind in ("missing_unique", "missing_foreign_key"):
         assert d.table is not None
-        return [_compile(AddConstraint(find_constraint(metadata, d.table, d.object)))]
+        # isolate_from_table=False: the default would mark the constraint in the
+        # (frozen, shared) metadata so that later CREATE TABLEs silently omit it.
+        constraint = find_constraint(metadata, d.table, d.object)
+        return [_compile(AddConstraint(constraint, isolate_from_table=False))]
     if d.kind == "missing_default":
         assert d.table is not None
         column = d.object.split(".", 1)[1]

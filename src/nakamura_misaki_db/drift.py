@@ -65,7 +65,12 @@ def _show(value: Any) -> str:
 
 
 def _index_shape(ix: Any) -> dict[str, Any]:
-    return {"columns": list(ix.columns), "unique": ix.unique, "method": ix.method}
+    shape = {"columns": list(ix.columns), "unique": ix.unique, "method": ix.method}
+    if ix.where:
+        shape["where"] = ix.where
+    if ix.options:
+        shape["options"] = list(ix.options)
+    return shape
 
 
 def _diff_table(actual: Table, expected: Table) -> list[Difference]:
@@ -85,6 +90,9 @@ def _diff_table(actual: Table, expected: Table) -> list[Difference]:
                 expected="NULL" if col.nullable else "NOT NULL",
                 actual="NULL" if have.nullable else "NOT NULL",
             ))
+        if have.collation != col.collation:
+            out.append(Difference("column_collation", obj, t, expected=col.collation or "default",
+                                  actual=have.collation or "default"))
         if have.default != col.default:
             kind = "missing_default" if have.default is None else "column_default"
             out.append(Difference(kind, obj, t, expected=col.default, actual=have.default))
@@ -120,6 +128,16 @@ def _diff_table(actual: Table, expected: Table) -> list[Difference]:
                                   expected=_fk(fk), actual=_fk(got)))
     for fk in have_fk.values():
         out.append(Difference("extra_foreign_key", fk.name, t, actual=_fk(fk)))
+
+    have_ck = {c.name: c for c in actual.checks}
+    for ck in expected.checks:
+        got = have_ck.pop(ck.name, None)
+        if got is None:
+            out.append(Difference("missing_check", ck.name, t, expected=ck.sqltext))
+        elif got.sqltext != ck.sqltext:
+            out.append(Difference("check_definition", ck.name, t, expected=ck.sqltext, actual=got.sqltext))
+    for ck in have_ck.values():
+        out.append(Difference("extra_check", ck.name, t, actual=ck.sqltext))
 
     have_ix = {i.name: i for i in actual.indexes}
     for ix in expected.indexes:

@@ -88,10 +88,10 @@ class Conversation(Base):
     __table_args__ = (
         sa.PrimaryKeyConstraint("conversation_id", name="conversations_pkey"),
         sa.UniqueConstraint("user_id", "channel_id", name="uq_conversations_user_channel"),
+        # Revision 0002 dropped idx_conversations_user_channel (the unique constraint's
+        # index covers it) and ix_conversations_last_message_at (same as the one below).
         sa.Index("idx_conversations_last_message", "last_message_at"),
-        sa.Index("idx_conversations_user_channel", "user_id", "channel_id"),
         sa.Index("ix_conversations_channel_id", "channel_id"),
-        sa.Index("ix_conversations_last_message_at", "last_message_at"),
         sa.Index("ix_conversations_user_id", "user_id"),
     )
 

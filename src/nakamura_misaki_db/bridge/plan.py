@@ -427,6 +427,12 @@ class _Planner:
                               "the target does not have it" if d.kind.startswith("extra")
                               else "its definition differs; it is recreated below",
                               CATALOG_ONLY, name, rows, [_table_lock(name)]))
+        for d in kinds("extra_check", "check_definition"):
+            steps.append(Step("drop_check", d.object, f"drop check constraint {d.object} on {name}",
+                              [f"ALTER TABLE {quote(name)} DROP CONSTRAINT {quote(d.object)}"],
+                              "the target does not have it (a constraint holds no data)"
+                              if d.kind.startswith("extra") else "its definition differs; it is recreated below",
+                              CATALOG_ONLY, name, rows, [_table_lock(name)]))
         missing_ix = {d.object: d for d in kinds("missing_index")}
         for d in kinds("extra_index"):
             twin = next((m for m in missing_ix.values() if m.expected == d.actual), None)
@@ -462,7 +468,8 @@ class _Planner:
                               [_table_lock(name)]))
 
         # 3. columns: one ALTER TABLE, so the table is rewritten at most once
-        steps.extend(self.plan_columns(actual, expected, kinds("column_type", "column_nullable", "missing_column")))
+        steps.extend(self.plan_columns(actual, expected, kinds("column_type", "column_nullable", "missing_column",
+                                                                "column_collation")))
 
         # 4. indexes, duplicates, unique constraints
         for d in missing_ix.values():
@@ -470,6 +477,11 @@ class _Planner:
                               create_statements(Difference("missing_index", d.object, name), frozen.metadata,
                                                 frozen.ENTITIES),
                               "the target has this index", BUILDS_INDEX, name, rows, [f"SHARE on {name}"]))
+        for d in kinds("missing_check", "check_definition"):
+            steps.append(Step("add_check", d.object, f"add check constraint {d.object} on {name}",
+                              [f"ALTER TABLE {quote(name)} ADD CONSTRAINT {quote(d.object)} CHECK ({d.expected})"],
+                              "the target has this check constraint (every row is checked)", VALIDATES, name,
+                              rows, [_table_lock(name)]))
         for d in kinds("missing_unique", "unique_definition"):
             steps.extend(self.plan_unique(actual, Difference("missing_unique", d.object, name,
                                                              expected=d.expected)))
@@ -497,6 +509,12 @@ class _Planner:
                 notes.append(f"add {col}")
                 continue
             assert have is not None
+            if d.kind == "column_collation":
+                collation = want.collation or "default"
+                clauses.append(f'ALTER COLUMN {quote(col)} TYPE {want.type} COLLATE "{collation}"')
+                notes.append(f"{col} collation {have.collation or 'default'} -> {collation}")
+                rewrite = True  # its indexes are rebuilt
+                continue
             if d.kind == "column_nullable":
                 if want.nullable:
                     clauses.append(f"ALTER COLUMN {quote(col)} DROP NOT NULL")
@@ -645,9 +663,17 @@ class _Planner:
                 sql, f"unique constraint {d.object} cannot be added while duplicates exist", ARCHIVES, name,
                 rows, [f"SHARE ROW EXCLUSIVE on {name} (writes wait until commit)"],
             ))
+        guard = []
+        if actual.has_rows and not dup_groups:
+            # The plan saw no duplicates; if some appear before apply, stop with a clear message.
+            guard = [
+                f"DO $$ BEGIN IF EXISTS (SELECT 1 FROM {quote(name)} GROUP BY {col_sql} HAVING count(*) > 1) "
+                f"THEN RAISE EXCEPTION 'baseline-bridge: duplicate ({', '.join(cols)}) rows appeared in {name} "
+                "after the plan was made; nothing was changed: run baseline-bridge plan again'; END IF; END $$"
+            ]
         steps.append(Step(
             "add_unique", d.object, f"add unique constraint {d.object} on {name} ({', '.join(cols)})",
-            create_statements(d, frozen.metadata, frozen.ENTITIES),
+            guard + create_statements(d, frozen.metadata, frozen.ENTITIES),
             "the target has this unique constraint", BUILDS_INDEX, name, rows, [_table_lock(name)],
         ))
         return steps
