@@ -1,0 +1,252 @@
+"""`nakamura-init-db`, the deploy's oneshot, run as the console script against real PostgreSQL.
+
+Exit 0 at head, 3 (one line naming baseline-bridge, nothing changed) for a
+database that needs the bridge, 1 on errors, 2 on bad input. stdout carries
+one line on success and nothing else; no password is ever printed.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import URL
+
+from nakamura_misaki_db.legacy.states import build_state
+from nakamura_misaki_db.migrations import alembic_config, head_revision
+from nakamura_misaki_db.urls import with_password
+
+from .helpers import execute_sql, fingerprint, rows, run, upgrade, version_rows
+
+INIT_DB = str(Path(sys.executable).parent / "nakamura-init-db")
+# Every revision, base first: 0001, 0002, ...
+CHAIN = [r.revision for r in reversed(list(ScriptDirectory.from_config(alembic_config()).walk_revisions()))]
+PASSWORD_MARKER = "pw-Marker-8c1f"
+
+
+def init_db(url: URL | str | None, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return run([INIT_DB, *args], url, env=env, timeout=120)
+
+
+def one_line(text: str) -> str:
+    lines = text.splitlines()
+    assert len(lines) == 1, text
+    return lines[0]
+
+
+def conversation_index_names(url: URL) -> set[str]:
+    return {r[0] for r in rows(url, "SELECT indexname FROM pg_indexes WHERE tablename = 'conversations'")}
+
+
+def test_head_is_0002_or_later() -> None:
+    assert int(head_revision()) >= 2
+    assert CHAIN[:2] == ["0001", "0002"] and CHAIN[-1] == head_revision()
+
+
+def test_empty_database_goes_to_head(db_url: URL) -> None:
+    result = init_db(db_url)
+    assert result.returncode == 0, result.stderr
+    assert version_rows(db_url) == [head_revision()]
+    line = one_line(result.stdout)
+    assert line.startswith(f"database at head {head_revision()} (was empty; applied {', '.join(CHAIN)}): ")
+    assert result.stderr == ""  # alembic's INFO logging stays out of the journal
+    # 0002 ran: the redundant indexes are gone.
+    assert "idx_conversations_user_channel" not in conversation_index_names(db_url)
+
+
+def test_second_run_changes_nothing(db_url: URL) -> None:
+    assert init_db(db_url).returncode == 0
+    before = fingerprint(db_url)
+    again = init_db(db_url)
+    assert again.returncode == 0, again.stderr
+    assert one_line(again.stdout).startswith(f"database already at head {head_revision()}, nothing to do")
+    assert fingerprint(db_url) == before
+
+
+def test_database_at_0001_is_brought_forward(db_url: URL) -> None:
+    upgrade(db_url, "0001")
+    result = init_db(db_url)
+    assert result.returncode == 0, result.stderr
+    assert one_line(result.stdout).startswith(
+        f"database at head {head_revision()} (was 0001; applied {', '.join(CHAIN[1:])}): ")
+    assert version_rows(db_url) == [head_revision()]
+    assert not {"idx_conversations_user_channel", "ix_conversations_last_message_at"} & conversation_index_names(db_url)
+
+
+def test_asyncpg_url_of_the_application_works(db_url: URL) -> None:
+    asyncpg = with_password(db_url.set(drivername="postgresql+asyncpg"))
+    assert asyncpg.startswith("postgresql+asyncpg://")
+    result = init_db(asyncpg)
+    assert result.returncode == 0, result.stderr
+    assert version_rows(db_url) == [head_revision()]
+
+
+def test_database_url_option_works_without_the_environment(db_url: URL) -> None:
+    result = init_db(None, "--database-url", with_password(db_url))
+    assert result.returncode == 0, result.stderr
+    assert version_rows(db_url) == [head_revision()]
+
+
+def test_legacy_schema_is_refused_with_exit_3(db_url: URL) -> None:
+    engine = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        build_state(conn, "S1")
+    engine.dispose()
+    before = fingerprint(db_url)
+    result = init_db(db_url)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert result.stdout == ""
+    line = one_line(result.stderr)
+    assert line.startswith("nakamura-init-db: refused: the database differs from revision 0001")
+    assert "baseline-bridge plan" in line and "Nothing was changed" in line
+    assert fingerprint(db_url) == before
+    assert version_rows(db_url) is None
+
+
+@pytest.mark.parametrize(
+    ("state", "legacy_id"),
+    [
+        pytest.param("S2", "003_add_slack_users_table", id="S2-schema-and-stamp"),
+        pytest.param(None, "79bb97c4352b", id="stamp-only"),
+    ],
+)
+def test_legacy_revision_id_is_refused_with_exit_3(db_url: URL, state: str | None, legacy_id: str) -> None:
+    if state is None:
+        execute_sql(db_url, "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY);"
+                            f"INSERT INTO alembic_version VALUES ('{legacy_id}')")
+    else:
+        engine = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
+        with engine.begin() as conn:
+            build_state(conn, state)
+        engine.dispose()
+    assert version_rows(db_url) == [legacy_id]
+    before = fingerprint(db_url)
+    result = init_db(db_url)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert result.stdout == ""
+    line = one_line(result.stderr)
+    assert line.startswith(f"nakamura-init-db: refused: alembic_version holds '{legacy_id}', a revision of the "
+                           "retired legacy chain")
+    assert "baseline-bridge plan" in line and "Nothing was changed" in line
+    assert fingerprint(db_url) == before
+
+
+def test_revision_of_a_newer_release_is_an_error(db_url: URL) -> None:
+    upgrade(db_url, "head")
+    execute_sql(db_url, "UPDATE alembic_version SET version_num = '0999'")
+    before = fingerprint(db_url)
+    result = init_db(db_url)
+    assert result.returncode == 1, result.stdout + result.stderr
+    line = one_line(result.stderr)
+    assert "revision 0999, which this release does not know" in line
+    assert fingerprint(db_url) == before
+
+
+def test_unreachable_server_is_exit_1_without_the_password() -> None:
+    url = f"postgresql://deploy:{PASSWORD_MARKER}@127.0.0.1:1/nakamura_misaki"
+    result = init_db(url)
+    assert result.returncode == 1
+    line = one_line(result.stderr)
+    assert line.startswith("nakamura-init-db: error: cannot connect to postgresql+psycopg://deploy:***@127.0.0.1:1/")
+    assert "Traceback" not in result.stderr
+    assert PASSWORD_MARKER not in result.stdout + result.stderr
+
+
+def test_wrong_password_is_exit_1_without_the_password(db_url: URL, pg_server_url: URL) -> None:
+    role = "init_db_pw_test"
+    execute_sql(db_url, f"DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN PASSWORD 'right-one'")
+    try:
+        url = with_password(db_url.set(username=role, password=PASSWORD_MARKER))
+        result = init_db(url)
+        assert result.returncode == 1, result.stdout + result.stderr
+        one_line(result.stderr)
+        assert PASSWORD_MARKER not in result.stdout + result.stderr
+    finally:
+        execute_sql(db_url, f"DROP ROLE IF EXISTS {role}")
+
+
+def test_sqlite_url_is_bad_input_exit_2(tmp_path: Path) -> None:
+    result = init_db(f"sqlite:///{tmp_path / 'x.db'}")
+    assert result.returncode == 2
+    assert one_line(result.stderr) == (
+        "nakamura-init-db: error: DATABASE_URL uses 'sqlite', but only PostgreSQL is supported; "
+        "expected a URL like postgresql://USER:PASSWORD@HOST:5432/DBNAME"
+    )
+    assert not (tmp_path / "x.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        pytest.param(["--lock-timeout", "soon"], {}, id="option"),
+        pytest.param([], {"MIGRATION_LOCK_TIMEOUT": "forever"}, id="env-timeout"),
+        pytest.param([], {"MIGRATION_LOCK_WAIT": "1 week"}, id="env-wait"),
+    ],
+)
+def test_bad_durations_are_exit_2_before_connecting(db_url: URL, args: list[str], env: dict[str, str]) -> None:
+    result = init_db(db_url, *args, env=env)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "must be a duration like 500ms, 5s or 2min" in one_line(result.stderr)
+    assert version_rows(db_url) is None
+
+
+def test_waits_for_the_advisory_lock_then_gives_up_with_exit_1(db_url: URL) -> None:
+    holder = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
+    conn = holder.connect()
+    try:
+        conn.execute(sa.text("SELECT pg_advisory_lock(7953756483104633697)"))
+        result = init_db(db_url, env={"MIGRATION_LOCK_WAIT": "1s"})
+    finally:
+        conn.close()
+        holder.dispose()
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "another migration run has held the migration lock for more than 1s" in one_line(result.stderr)
+    assert version_rows(db_url) is None
+
+
+def test_two_concurrent_runs_both_succeed(db_url: URL) -> None:
+    results: list[subprocess.CompletedProcess[str]] = []
+    threads = [threading.Thread(target=lambda: results.append(init_db(db_url))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [r.returncode for r in results] == [0, 0], [r.stderr for r in results]
+    assert version_rows(db_url) == [head_revision()]
+
+
+def test_statement_lock_timeout_is_exit_1(db_url: URL) -> None:
+    upgrade(db_url, "0001")
+    holder = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
+    conn = holder.connect()
+    try:
+        conn.execute(sa.text("BEGIN"))
+        conn.execute(sa.text("LOCK TABLE conversations IN ACCESS SHARE MODE"))  # what a reader holds
+        result = init_db(db_url, "--lock-timeout", "300ms")
+    finally:
+        conn.close()
+        holder.dispose()
+    assert result.returncode == 1, result.stdout + result.stderr
+    line = one_line(result.stderr)
+    assert "a table lock was not granted within lock_timeout=300ms" in line
+    assert version_rows(db_url) == ["0001"]
+
+
+def test_debug_logs_to_stderr_and_keeps_stdout_one_line(db_url: URL) -> None:
+    result = init_db(db_url, "--debug")
+    assert result.returncode == 0, result.stderr
+    one_line(result.stdout)
+    assert "Running upgrade  -> 0001" in result.stderr
+
+
+def test_help_names_the_environment_and_exit_codes() -> None:
+    result = init_db(None, "--help")
+    assert result.returncode == 0
+    for text in ("DATABASE_URL", "MIGRATION_LOCK_TIMEOUT", "MIGRATION_LOCK_WAIT", "postgresql+asyncpg://",
+                 "--database-url", "--lock-timeout", "--debug", "exit status:", "baseline-bridge"):
+        assert text in result.stdout, text

@@ -1,0 +1,503 @@
+"""Reliability under faults: a killed bridge, a server that goes away, locks held by the application.
+
+Real PostgreSQL, real console scripts, every wait bounded:
+
+- crash: ``baseline-bridge apply`` is killed with SIGKILL at step boundaries of
+  the real S1 plan (the test-only pause hook stops it exactly there): the first,
+  one in the middle, the table rewrite, the last before the stamp and the stamp.
+  The database must be exactly as before (schema and every row), the migration
+  advisory lock must be free again, and a rerun must succeed. Ctrl-C (SIGINT)
+  at a boundary must roll back the same way, saying so;
+- server gone: a separate embedded PostgreSQL is stopped (``pg_ctl stop -m
+  immediate``) under a running apply (paused at a step boundary, or blocked on a
+  lock inside a step); the bridge must exit non-zero with one clear line, new
+  runs must say they cannot connect, and after a restart the database is
+  unchanged and a rerun works;
+- lock contention: an application transaction holding a lock on ``tasks`` (or
+  ``conversations`` for ``nakamura-init-db`` / ``alembic upgrade``) makes the
+  run fail on lock_timeout, quickly, saying so, with nothing changed; so does
+  another migration run holding the advisory lock past ``--lock-wait``.
+
+Every command gets a URL whose password is a marker that must never be shown.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import URL
+
+from nakamura_misaki_db.legacy.sample_data import populate
+from nakamura_misaki_db.legacy.states import build_state
+from nakamura_misaki_db.locking import MIGRATION_LOCK_KEY
+from nakamura_misaki_db.migrations import head_revision
+from nakamura_misaki_db.urls import parse_database_url, with_password
+
+from .helpers import ALEMBIC_INI, REPO, fingerprint, rows, scalar, schema_dump, upgrade, version_rows
+
+BIN = Path(sys.executable).parent
+INIT_DB = str(BIN / "nakamura-init-db")
+BRIDGE = str(BIN / "baseline-bridge")
+PAUSE_ENV = "NAKAMURA_BRIDGE_PAUSE_BEFORE_STEP"
+PAUSE_MARKER = "baseline-bridge: paused before step"
+
+MARKER = "CrMarkerPw4411"  # the password of every URL handed to a command; must never be shown
+
+LOCK_CLASSID = (MIGRATION_LOCK_KEY >> 32) & 0xFFFFFFFF
+LOCK_OBJID = MIGRATION_LOCK_KEY & 0xFFFFFFFF
+HELD_SQL = (
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+    f" AND classid = {LOCK_CLASSID} AND objid = {LOCK_OBJID} AND objsubid = 1"
+)
+
+HANG_GUARD_S = 30  # lock-timeout runs must end well within this; it only catches hangs
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def _env(url: URL, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", PAUSE_ENV)}
+    env["DATABASE_URL"] = with_password(url.set(password=MARKER))
+    env.update(extra)
+    return env
+
+
+def _run(args: list[str], url: URL, timeout: float = 120, **extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, env=_env(url, **extra), cwd=REPO, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+def _assert_no_secret(*texts: str) -> None:
+    for text in texts:
+        assert MARKER not in text
+
+
+def _one_error_line(err: str, prefix: str) -> str:
+    """stderr (minus the pause hook's marker) is one line starting with ``prefix``, no traceback."""
+    assert "Traceback" not in err, err
+    lines = [ln for ln in err.strip().splitlines() if ln.strip() and not ln.startswith(PAUSE_MARKER)]
+    assert len(lines) == 1, err
+    assert lines[0].startswith(prefix), err
+    return lines[0]
+
+
+def _build_s1(url: URL, n: int = 100) -> None:
+    eng = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with eng.begin() as conn:
+            build_state(conn, "S1")
+            populate(conn, "S1", rows=n)
+    finally:
+        eng.dispose()
+
+
+def _wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+class PausedBridge:
+    """``baseline-bridge apply`` stopped by the pause hook before step ``step``."""
+
+    def __init__(self, url: URL, step: int, *extra_args: str) -> None:
+        self.proc = subprocess.Popen(
+            [BRIDGE, "apply", "--legacy-timezone", "Asia/Tokyo", *extra_args],
+            env=_env(url, **{PAUSE_ENV: str(step)}), cwd=REPO, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._err: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self._err.append(line)
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def wait_paused(self, step: int, timeout: float = 60) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self._lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                line = ""
+            if line is None:  # stderr closed: the process ended without pausing
+                self.proc.wait(timeout=10)
+                raise AssertionError(f"apply exited ({self.proc.returncode}) before pausing: {''.join(self._err)}")
+            if line.startswith(f"{PAUSE_MARKER} {step} "):
+                return line
+            if time.monotonic() >= deadline:
+                self.kill()
+                raise AssertionError(f"apply did not pause before step {step} within {timeout}s")
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self._err)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()  # SIGKILL: no cleanup, no rollback from the client
+        self.proc.wait(timeout=10)
+        self._reader.join(timeout=10)
+        if self.proc.stdout is not None and not self.proc.stdout.closed:
+            self.proc.stdout.close()
+
+    def finish(self, timeout: float = 60) -> tuple[int, str, str]:
+        """Wait for it to end by itself; returns (code, stdout, stderr)."""
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"apply did not end within {timeout}s") from None
+        self._reader.join(timeout=10)
+        assert self.proc.stdout is not None
+        out = self.proc.stdout.read()
+        self.proc.stdout.close()
+        return self.proc.returncode, out, "".join(self._err)
+
+
+_STEPS: dict[str, list[dict]] = {}  # every S1 built here is the same (fixed seed): plan it once
+
+
+def _plan_steps(url: URL, *, cached: bool = False) -> list[dict]:
+    if cached and "S1" in _STEPS:
+        return _STEPS["S1"]
+    result = _run([BRIDGE, "plan", "--json", "--legacy-timezone", "Asia/Tokyo"], url)
+    assert result.returncode == 0, result.stderr
+    _assert_no_secret(result.stdout, result.stderr)
+    plan = json.loads(result.stdout)
+    assert plan["status"] == "ready"
+    _STEPS["S1"] = plan["steps"]
+    return plan["steps"]
+
+
+def _assert_rerun_applies(url: URL) -> None:
+    result = _run([BRIDGE, "apply", "--legacy-timezone", "Asia/Tokyo", "--json"], url)
+    assert result.returncode == 0, result.stderr
+    _assert_no_secret(result.stdout, result.stderr)
+    assert json.loads(result.stdout)["status"] == "applied"
+    assert version_rows(url) == ["0001"]
+    assert scalar(url, "SELECT count(*) FROM legacy_archive.bridge_runs") == 1
+
+
+def _migration_lock_free(url: URL) -> bool:
+    return scalar(url, HELD_SQL) == 0
+
+
+# -- crash: SIGKILL at step boundaries --------------------------------------------------------
+
+
+def _boundary(steps: list[dict], position: str) -> int:
+    """1-based step number for a named position in the plan."""
+    n = len(steps)
+    actions = [s["action"] for s in steps]
+    return {
+        "first": 1,
+        "middle": (n + 1) // 2,
+        "table_rewrite": actions.index("alter_columns") + 1,
+        "archive_duplicates": actions.index("archive_duplicates") + 1,
+        "last_before_stamp": n - 1,
+        "stamp": n,
+    }[position]
+
+
+@pytest.mark.parametrize("position", ["first", "middle", "table_rewrite", "last_before_stamp", "stamp"])
+def test_kill_at_step_boundary_changes_nothing(db_url: URL, position: str) -> None:
+    _build_s1(db_url)
+    steps = _plan_steps(db_url, cached=True)
+    assert steps[-1]["action"] == "stamp"
+    step = _boundary(steps, position)
+    before = fingerprint(db_url)
+
+    bridge = PausedBridge(db_url, step)
+    try:
+        bridge.wait_paused(step)
+        assert scalar(db_url, HELD_SQL) == 1  # the paused run does hold the migration lock
+    finally:
+        bridge.kill()
+    _assert_no_secret(bridge.stderr)
+
+    # The server notices the dead client on its own; give it a bounded moment.
+    _wait_until(lambda: _migration_lock_free(db_url), 15, "the advisory lock of the killed run to go")
+    assert scalar(db_url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == 0
+    assert fingerprint(db_url) == before
+    _assert_rerun_applies(db_url)
+
+
+def test_interrupt_at_step_boundary_rolls_back(db_url: URL) -> None:
+    """Ctrl-C (SIGINT) instead of SIGKILL: the bridge itself rolls back and says so in one line."""
+    _build_s1(db_url)
+    steps = _plan_steps(db_url, cached=True)
+    step = _boundary(steps, "archive_duplicates")  # the table rewrite is done, duplicates not yet moved
+    before = fingerprint(db_url)
+
+    bridge = PausedBridge(db_url, step)
+    try:
+        bridge.wait_paused(step)
+        bridge.proc.send_signal(signal.SIGINT)
+        code, out, err = bridge.finish()
+    finally:
+        bridge.kill()
+
+    assert code == 1, (out, err)
+    assert "rolled back" in _one_error_line(err, "baseline-bridge: ")
+    _assert_no_secret(out, err)
+    assert _migration_lock_free(db_url)
+    assert fingerprint(db_url) == before
+    _assert_rerun_applies(db_url)
+
+
+# -- server gone -----------------------------------------------------------------------------
+
+
+class OwnServer:
+    """A separate embedded PostgreSQL that a test may stop and start again."""
+
+    def __init__(self, data_dir: Path) -> None:
+        import pgserver
+
+        self.server = pgserver.get_server(data_dir, cleanup_mode="delete")
+        self.url = parse_database_url(self.server.get_uri(), source="test server")
+
+    def stop_immediately(self) -> None:
+        from pgserver._commands import pg_ctl
+
+        pg_ctl(["-m", "immediate", "-w", "stop"], pgdata=self.server.pgdata, user=self.server.system_user,
+               timeout=60)
+
+    def start(self) -> None:
+        # What pgserver.get_server does for a server that is not running (get_server itself
+        # returns the cached, stopped handle in this process).
+        with self.server._lock:
+            self.server.ensure_postgres_running()
+        assert parse_database_url(self.server.get_uri()) == self.url
+
+    def is_running(self) -> bool:
+        from pgserver.utils import PostmasterInfo
+
+        info = PostmasterInfo.read_from_pgdata(self.server.pgdata)
+        return info is not None and info.is_running()
+
+    def new_database(self, name: str) -> URL:
+        eng = sa.create_engine(self.url, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
+        try:
+            with eng.connect() as conn:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        finally:
+            eng.dispose()
+        return self.url.set(database=name)
+
+
+@pytest.fixture(scope="module")
+def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnServer]:
+    if os.environ.get("TEST_DATABASE_URL"):
+        pytest.skip("needs the embedded PostgreSQL (pgserver) to stop and restart a server")
+    pytest.importorskip("pgserver")
+    server = OwnServer(tmp_path_factory.mktemp("own") / "pg")
+    try:
+        yield server
+    finally:
+        if not server.is_running():
+            server.start()
+        server.server.cleanup()
+
+
+@pytest.mark.slow
+def test_server_stopped_under_a_paused_apply(own_server: OwnServer) -> None:
+    url = own_server.new_database("gone_paused")
+    _build_s1(url)
+    steps = _plan_steps(url)
+    step = _boundary(steps, "middle")
+    before = fingerprint(url)
+
+    bridge = PausedBridge(url, step)
+    try:
+        bridge.wait_paused(step)
+        own_server.stop_immediately()
+        # The pause hook sleeps; an operator's Ctrl-C (SIGINT) ends it. The bridge must then
+        # cope with a connection whose server is gone: one line, no traceback, non-zero.
+        bridge.proc.send_signal(signal.SIGINT)
+        code, out, err = bridge.finish()
+        # While the server is down, a new run cannot connect: one line, exit 1.
+        down = [_run(args, url, timeout=60) for args in ([BRIDGE, "status"], [INIT_DB])]
+    finally:
+        bridge.kill()
+        if not own_server.is_running():
+            own_server.start()
+
+    assert code != 0
+    line = _one_error_line(err, "baseline-bridge: ")
+    _assert_no_secret(out, err)
+    assert "server closed the connection" in line or "rolled back" in line, line
+
+    for result, prefix in zip(down, ("baseline-bridge: ", "nakamura-init-db: error: "), strict=True):
+        assert result.returncode == 1, (result.stdout, result.stderr)
+        assert "cannot connect" in _one_error_line(result.stderr, prefix)
+        _assert_no_secret(result.stdout, result.stderr)
+
+    assert fingerprint(url) == before
+    _assert_rerun_applies(url)
+
+
+@pytest.mark.slow
+def test_server_stopped_while_apply_waits_inside_a_step(own_server: OwnServer) -> None:
+    """The bridge itself (not a signal) discovers that the server died in the middle of a step."""
+    url = own_server.new_database("gone_waiting")
+    _build_s1(url)
+    before = fingerprint(url)
+
+    holder = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    conn = holder.connect()
+    proc: subprocess.Popen[str] | None = None
+    try:
+        conn.exec_driver_sql("LOCK TABLE tasks IN ROW EXCLUSIVE MODE")  # an application write in flight
+        proc = subprocess.Popen([BRIDGE, "apply", "--legacy-timezone", "Asia/Tokyo", "--lock-timeout", "120s"],
+                                env=_env(url), cwd=REPO, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        waiting = ("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+                   " WHERE c.relname = 'tasks' AND NOT l.granted")
+        _wait_until(lambda: proc.poll() is not None or scalar(url, waiting) > 0, 60,
+                    "apply to block on the lock on tasks")
+        assert proc.poll() is None, proc.communicate(timeout=10)
+        own_server.stop_immediately()
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=10)
+        with contextlib.suppress(sa.exc.DBAPIError):  # its server was stopped under it
+            conn.close()
+        holder.dispose()
+        if not own_server.is_running():
+            own_server.start()
+
+    assert proc.returncode == 1, (out, err)
+    line = _one_error_line(err, "baseline-bridge: ")
+    _assert_no_secret(out, err)
+    assert "lock_timeout" not in line  # it is the server that went away, not a lock timeout
+    assert fingerprint(url) == before
+    _assert_rerun_applies(url)
+
+
+# -- lock contention -------------------------------------------------------------------------
+
+
+class Holder:
+    """An application transaction left open on another connection."""
+
+    def __init__(self, url: URL, *statements: str) -> None:
+        self.engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        self.conn = self.engine.connect()
+        for sql in statements:
+            self.conn.exec_driver_sql(sql)  # autobegin: the transaction stays open
+
+    def release(self) -> None:
+        try:
+            self.conn.rollback()
+            self.conn.close()
+        finally:
+            self.engine.dispose()
+
+
+APP_TRANSACTIONS = {
+    "lock_row_exclusive": ("LOCK TABLE tasks IN ROW EXCLUSIVE MODE",),
+    "updated_a_task": ("UPDATE tasks SET description = 'edited' WHERE id = (SELECT min(id::text)::uuid FROM tasks)",),
+}
+
+
+@pytest.mark.parametrize("app", list(APP_TRANSACTIONS))
+def test_bridge_apply_gives_up_on_lock_timeout(db_url: URL, app: str) -> None:
+    _build_s1(db_url)
+    before = fingerprint(db_url)
+
+    holder = Holder(db_url, *APP_TRANSACTIONS[app])
+    try:
+        started = time.monotonic()
+        result = _run([BRIDGE, "apply", "--legacy-timezone", "Asia/Tokyo", "--lock-timeout", "1s"], db_url,
+                      timeout=HANG_GUARD_S + 30)
+        elapsed = time.monotonic() - started
+    finally:
+        holder.release()
+
+    assert elapsed < HANG_GUARD_S
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    line = _one_error_line(result.stderr, "baseline-bridge: ")
+    assert "lock_timeout=1s" in line
+    assert "nothing was changed" in line
+    _assert_no_secret(result.stdout, result.stderr)
+    assert fingerprint(db_url) == before
+    _wait_until(lambda: _migration_lock_free(db_url), 15, "the migration lock to be free")
+
+
+def test_bridge_apply_gives_up_waiting_for_another_migration_run(db_url: URL) -> None:
+    _build_s1(db_url)
+    before = fingerprint(db_url)
+    holder = Holder(db_url, f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")  # another run in progress
+    try:
+        started = time.monotonic()
+        result = _run([BRIDGE, "apply", "--legacy-timezone", "Asia/Tokyo", "--lock-wait", "1s"], db_url,
+                      timeout=HANG_GUARD_S + 30)
+        elapsed = time.monotonic() - started
+    finally:
+        holder.release()
+
+    assert elapsed < HANG_GUARD_S
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    line = _one_error_line(result.stderr, "baseline-bridge: ")
+    assert "migration lock" in line and "MIGRATION_LOCK_WAIT" in line
+    _assert_no_secret(result.stdout, result.stderr)
+    assert fingerprint(db_url) == before
+
+
+def test_init_db_gives_up_on_lock_timeout(db_url: URL) -> None:
+    upgrade(db_url, "0001")
+    assert head_revision() != "0001"  # a later migration exists and must take a lock
+    dump = schema_dump(db_url)
+
+    # 0002 drops indexes on conversations: ACCESS EXCLUSIVE, which waits for any reader.
+    holder = Holder(db_url, "LOCK TABLE conversations IN ACCESS SHARE MODE")
+    try:
+        started = time.monotonic()
+        result = _run([INIT_DB], db_url, timeout=HANG_GUARD_S + 30, MIGRATION_LOCK_TIMEOUT="1s")
+        elapsed = time.monotonic() - started
+        alembic_run = _run([sys.executable, "-m", "alembic", "-c", str(ALEMBIC_INI), "upgrade", "head"], db_url,
+                           timeout=HANG_GUARD_S + 30, MIGRATION_LOCK_TIMEOUT="1s")
+    finally:
+        holder.release()
+
+    assert elapsed < HANG_GUARD_S
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert result.stdout == ""
+    line = _one_error_line(result.stderr, "nakamura-init-db: error: ")
+    assert "lock_timeout=1s" in line
+    assert "nothing was changed" in line
+    _assert_no_secret(result.stdout, result.stderr)
+
+    # The plain alembic CLI goes through the same env.py: same bounded failure, no secret.
+    assert alembic_run.returncode != 0
+    assert "lock_timeout=1s" in alembic_run.stdout + alembic_run.stderr  # alembic prints FAILED: on stdout
+    assert "Traceback" not in alembic_run.stderr
+    _assert_no_secret(alembic_run.stdout, alembic_run.stderr)
+
+    assert version_rows(db_url) == ["0001"]
+    assert schema_dump(db_url) == dump
+    assert rows(db_url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == [(0,)]
