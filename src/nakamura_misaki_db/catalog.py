@@ -18,8 +18,10 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.engine import Connection
 
 from .pg_enum import PGEnum
+from .version_table import VERSION_TABLE, read_version
 
-VERSION_TABLE = "alembic_version"
+__all__ = ["Catalog", "catalog_from_definition", "inspect_database", "read_version"]
+
 
 
 @dataclass(frozen=True)
@@ -258,15 +260,6 @@ def _index_options(reflected: dict[str, Any]) -> tuple[str, ...]:
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def read_version(conn: Connection, schema: str = "public") -> tuple[str, ...] | None:
-    """Rows of ``alembic_version``, or None when the table does not exist."""
-    exists = conn.scalar(sa.text("SELECT to_regclass(:t)"), {"t": f"{_quote(schema)}.{VERSION_TABLE}"})
-    if exists is None:
-        return None
-    rows = conn.execute(sa.text(f"SELECT version_num FROM {_quote(schema)}.{VERSION_TABLE}"))
-    return tuple(sorted(str(r[0]) for r in rows))
 
 
 def inspect_database(conn: Connection, schema: str = "public") -> Catalog:

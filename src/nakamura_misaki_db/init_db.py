@@ -18,15 +18,14 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from alembic import command
-from alembic.util import CommandError
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
+# Imports are kept light on purpose: a deploy whose database is already at head
+# answers from alembic_version and the versions directory alone, without
+# loading Alembic, alembic-utils or the models (see bench/ for the cost).
 from . import __version__, migrations
-from .baseline import BRIDGE_HINT
-from .catalog import read_version
-from .db import connect
+from .db import connect, describe_sql_error
 from .errors import EXIT_ERROR, EXIT_OK, DriftError, MigrationError, Refused
 from .legacy_chain import legacy_ids_in
 from .locking import (
@@ -39,6 +38,7 @@ from .locking import (
     validate_duration,
 )
 from .urls import EXAMPLE, masked, parse_database_url, redact, url_from_env
+from .version_table import numbered_head, read_version
 
 PROG = "nakamura-init-db"
 
@@ -144,6 +144,8 @@ def _one_line(message: str, cause: BaseException | None) -> str:
     """The journal gets one line; the drift guard's list of differences is summarised."""
     lines = [ln.strip() for ln in message.strip().splitlines() if ln.strip()]
     if isinstance(cause, DriftError) and len(lines) > 1:
+        from .baseline import BRIDGE_HINT
+
         head = lines[0].rstrip(":")
         first = f" (first: {cause.differences[0].describe()})" if cause.differences else ""
         return f"{head}{first}. {BRIDGE_HINT}"
@@ -166,8 +168,16 @@ class Outcome:
     was: tuple[str, ...]  # the version before this run's first step (empty: none)
 
 
+def already_at_head(url: URL) -> str | None:
+    """The head id when the database records exactly it (nothing to do, nothing to lock), else None."""
+    head = numbered_head(migrations.script_location() / "versions")
+    return head if head is not None and _read_version(url) == (head,) else None
+
+
 def run(url: URL, lock_timeout: str | None = None) -> Outcome:
     """Upgrade ``url`` to head; say what this run (and only this run) did."""
+    from alembic import command
+
     _check_known(_read_version(url))
     cfg = migrations.alembic_config(url)
     if lock_timeout is not None:
@@ -199,18 +209,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         lock_timeout_setting(lock_timeout)  # bad environment values are usage errors, found before connecting
         lock_wait_setting()
         url = _resolve_url(args.database_url)
+        head = already_at_head(url)
+        if head is not None:
+            print(f"database already at head {head}, nothing to do: {masked(url)}")
+            return EXIT_OK
         outcome = run(url, lock_timeout)
-    except CommandError as exc:
-        cause = exc.__cause__
-        code = cause.exit_code if isinstance(cause, MigrationError) else EXIT_ERROR
-        return _fail(redact(str(exc), url), cause, code, args.debug)
     except MigrationError as exc:
         return _fail(redact(str(exc), url), exc, exc.exit_code, args.debug)
     except SQLAlchemyError as exc:
-        first = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        return _fail(redact(f"database error: {first}", url), exc, EXIT_ERROR, args.debug)
-    except Exception as exc:  # one line for the journal, never a traceback (unless --debug)
-        return _fail(redact(f"{type(exc).__name__}: {exc}", url), exc, EXIT_ERROR, args.debug)
+        return _fail(describe_sql_error(exc, url), exc, EXIT_ERROR, args.debug)
+    except Exception as exc:
+        from alembic.util import CommandError
+
+        if not isinstance(exc, CommandError):
+            return _fail(redact(f"{type(exc).__name__}: {exc}", url), exc, EXIT_ERROR, args.debug)
+        cause = exc.__cause__
+        code = cause.exit_code if isinstance(cause, MigrationError) else EXIT_ERROR
+        return _fail(redact(str(exc), url), cause, code, args.debug)
 
     if not outcome.applied:
         print(f"database already at head {outcome.head}, nothing to do: {masked(url)}")

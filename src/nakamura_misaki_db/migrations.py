@@ -8,10 +8,12 @@ Nothing is ever written next to them.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -30,6 +32,8 @@ def script_location() -> Path:
 
 def alembic_config(url: URL | None = None, *, stdout=None) -> Config:
     """A Config equivalent to the repository's alembic.ini, for installed use."""
+    from alembic.config import Config
+
     cfg = Config(stdout=stdout) if stdout is not None else Config()
     location = script_location()
     cfg.set_main_option("script_location", str(location))
@@ -42,9 +46,13 @@ def alembic_config(url: URL | None = None, *, stdout=None) -> Config:
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     heads = ScriptDirectory.from_config(alembic_config()).get_heads()
     return heads[0] if len(heads) == 1 else ",".join(heads)
 
 
 def known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
     return {r.revision for r in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
