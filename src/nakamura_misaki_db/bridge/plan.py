@@ -47,6 +47,7 @@ ARCHIVES = "moves data to archive"
 _TIMESTAMP = "timestamp without time zone"
 _TIMESTAMPTZ = "timestamp with time zone"
 _MAX_KEYS_SHOWN = 10
+INDEX_BUILD_MEMORY = "256MB"
 
 
 @dataclass
@@ -259,8 +260,12 @@ class _Planner:
         rank = {REWRITES: 0, VALIDATES: 1, BUILDS_INDEX: 1, ARCHIVES: 1, CATALOG_ONLY: 2}
         table_steps.sort(key=lambda s: (min((rank[x.safety] for x in s), default=3),
                                         -max((x.rows or 0 for x in s), default=0)))
+        # Moving duplicates needs no table lock, so it goes first: the table's
+        # writers are then blocked only for the constraint's index build, at the end.
         for group in table_steps:
-            self.steps.extend(group)
+            self.steps.extend(x for x in group if x.action == "archive_duplicates")
+        for group in table_steps:
+            self.steps.extend(x for x in group if x.action != "archive_duplicates")
         for name in self.expected.tables:
             if name not in self.actual.tables or name in archived:
                 sa_table = frozen.metadata.tables[name]
@@ -415,24 +420,16 @@ class _Planner:
             return [d for d in mine if d.kind in k]
 
         # 1. constraints and indexes that must go (before any rewrite: less to rebuild)
-        for d in kinds("extra_foreign_key", "foreign_key_definition"):
-            steps.append(Step("drop_foreign_key", d.object, f"drop foreign key {d.object} on {name}",
-                              [f"ALTER TABLE {quote(name)} DROP CONSTRAINT {quote(d.object)}"],
-                              "the target does not have it" if d.kind.startswith("extra")
-                              else "its definition differs; it is recreated below",
-                              CATALOG_ONLY, name, rows, [_table_lock(name)]))
-        for d in kinds("extra_unique", "unique_definition"):
-            steps.append(Step("drop_unique", d.object, f"drop unique constraint {d.object} on {name}",
-                              [f"ALTER TABLE {quote(name)} DROP CONSTRAINT {quote(d.object)}"],
-                              "the target does not have it" if d.kind.startswith("extra")
-                              else "its definition differs; it is recreated below",
-                              CATALOG_ONLY, name, rows, [_table_lock(name)]))
-        for d in kinds("extra_check", "check_definition"):
-            steps.append(Step("drop_check", d.object, f"drop check constraint {d.object} on {name}",
-                              [f"ALTER TABLE {quote(name)} DROP CONSTRAINT {quote(d.object)}"],
-                              "the target does not have it (a constraint holds no data)"
-                              if d.kind.startswith("extra") else "its definition differs; it is recreated below",
-                              CATALOG_ONLY, name, rows, [_table_lock(name)]))
+        # A constraint holds no data: dropping one loses nothing.
+        for action, what, pair in (("drop_foreign_key", "foreign key", ("extra_foreign_key", "foreign_key_definition")),
+                                   ("drop_unique", "unique constraint", ("extra_unique", "unique_definition")),
+                                   ("drop_check", "check constraint", ("extra_check", "check_definition"))):
+            for d in kinds(*pair):
+                steps.append(Step(action, d.object, f"drop {what} {d.object} on {name}",
+                                  [f"ALTER TABLE {quote(name)} DROP CONSTRAINT {quote(d.object)}"],
+                                  "the target does not have it" if d.kind.startswith("extra")
+                                  else "its definition differs; it is recreated below",
+                                  CATALOG_ONLY, name, rows, [_table_lock(name)]))
         missing_ix = {d.object: d for d in kinds("missing_index")}
         for d in kinds("extra_index"):
             twin = next((m for m in missing_ix.values() if m.expected == d.actual), None)
@@ -643,9 +640,6 @@ class _Planner:
             join = " AND ".join(f"c.{quote(c)} = k.{quote(c)}" for c in cols)
             sql = [
                 *self.ensure_archive(),
-                # Writers wait from here to commit: a row inserted between the
-                # clean-up and the constraint would otherwise fail the constraint.
-                f"LOCK TABLE {quote(name)} IN SHARE ROW EXCLUSIVE MODE",
                 f"CREATE TABLE IF NOT EXISTS {archive.archived(target)} (LIKE public.{quote(name)}, "
                 "bridge_run_id uuid NOT NULL, archived_at timestamptz NOT NULL DEFAULT now())",
                 f"WITH dup_keys AS (SELECT {col_sql} FROM {quote(name)} GROUP BY {col_sql} HAVING count(*) > 1), "
@@ -660,8 +654,10 @@ class _Planner:
                 "archive_duplicates", f"{name}({', '.join(cols)})",
                 f"move {extra:,} duplicate row(s) of {name} ({dup_groups:,} keys) to "
                 f"{archive.ARCHIVE_SCHEMA}.{target}, keeping the most recent by {activity}",
-                sql, f"unique constraint {d.object} cannot be added while duplicates exist", ARCHIVES, name,
-                rows, [f"SHARE ROW EXCLUSIVE on {name} (writes wait until commit)"],
+                sql, f"unique constraint {d.object} cannot be added while duplicates exist (runs early and "
+                "without a table lock, so writers keep going; should the application write a new duplicate "
+                "before the constraint is added, the constraint fails and everything rolls back: rerun)",
+                ARCHIVES, name, rows, [f"ROW EXCLUSIVE on {name} (writers are not blocked)"],
             ))
         guard = []
         if actual.has_rows and not dup_groups:
@@ -673,7 +669,9 @@ class _Planner:
             ]
         steps.append(Step(
             "add_unique", d.object, f"add unique constraint {d.object} on {name} ({', '.join(cols)})",
-            guard + create_statements(d, frozen.metadata, frozen.ENTITIES),
+            # More sort memory for this one index build: writers wait while it runs.
+            [*guard, f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'",
+             *create_statements(d, frozen.metadata, frozen.ENTITIES)],
             "the target has this unique constraint", BUILDS_INDEX, name, rows, [_table_lock(name)],
         ))
         return steps

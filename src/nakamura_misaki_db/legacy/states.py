@@ -17,17 +17,9 @@ from collections.abc import Callable, Iterable, Sequence
 
 from sqlalchemy.engine import Connection
 
-STATES: tuple[str, ...] = ("S0", "S1", "S2", "S3", "S4", "S5")
+from ..legacy_chain import LEGACY_REVISIONS
 
-LEGACY_REVISIONS: tuple[str, ...] = (
-    "001",
-    "b0bbf866ebc2",
-    "002_add_tasks_table",
-    "79bb97c4352b",
-    "ca1f08e0bc8a",
-    "003_add_slack_users_table",
-    "004_add_unique_constraint_to_conversations",
-)
+STATES: tuple[str, ...] = ("S0", "S1", "S2", "S3", "S4", "S5")
 
 # S3: a database stamped at one of these ids while its catalog is S1's or S2's.
 S3_VERSIONS: tuple[str, ...] = LEGACY_REVISIONS[:5]
