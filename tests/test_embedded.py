@@ -1,0 +1,51 @@
+"""The embedded default: no DATABASE_URL needed to try the tool, and a clear hint without the extra."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from .helpers import ALEMBIC_INI, REPO, run
+
+BIN = Path(sys.executable).parent
+
+
+def test_alembic_without_database_url_uses_the_embedded_server_and_says_so(tmp_path: Path) -> None:
+    data_dir = tmp_path / "embedded"
+    env = {"NAKAMURA_DB_EMBEDDED_DIR": str(data_dir)}
+    up = run([sys.executable, "-m", "alembic", "-c", str(ALEMBIC_INI), "upgrade", "head"], None, env=env)
+    assert up.returncode == 0, up.stderr
+    notices = [ln for ln in up.stderr.splitlines() if "DATABASE_URL is not set" in ln]
+    assert len(notices) == 1 and str(data_dir) in notices[0]
+    current = run([sys.executable, "-m", "alembic", "-c", str(ALEMBIC_INI), "current"], None, env=env)
+    assert current.returncode == 0 and "0002 (head)" in current.stdout
+    assert (data_dir / "PG_VERSION").read_text().strip() == "16"
+
+
+def test_without_the_embedded_extra_the_error_says_how_to_install_it() -> None:
+    code = (
+        "import sys; sys.modules['pgserver'] = None\n"  # import pgserver -> ImportError
+        "from nakamura_misaki_db.init_db import main; sys.exit(main([]))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=False,
+                            env={"PATH": "/usr/bin:/bin"}, timeout=60)
+    assert result.returncode == 2
+    assert "pip install 'nakamura-misaki-db[embedded]'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
+    result = run([str(BIN / "baseline-bridge"), "demo", "--rows", "60", "--keep", str(tmp_path / "pg")], None,
+                 timeout=300)
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert "refused, and nothing was changed" in out
+    assert "baseline-bridge plan --legacy-timezone Asia/Tokyo" in out
+    assert "verified: no difference from revision 0001 is left" in out
+    table = out.split("7. before and after", 1)[1]
+    row = next(ln for ln in table.splitlines() if ln.startswith("task_status labels"))
+    assert "PENDING, IN_PROGRESS, COMPLETED" in row
+    assert row.rstrip().endswith("pending, in_progress, completed, cancelled")
+    row = next(ln for ln in table.splitlines() if ln.startswith("alembic_version"))
+    assert "(no table)" in row and row.rstrip().endswith("0002")
