@@ -150,3 +150,33 @@ def dump_without_version(url: URL) -> str:
     """Schema dump minus alembic_version (a plain-SQL database has none)."""
     blocks = schema_dump(url, "public").split(";")
     return ";".join(b for b in blocks if "alembic_version" not in b)
+
+
+def build_legacy(url: URL, state: str, *, rows: int | None = None, long_user_ids: bool = False,
+                 sql: str | None = None, **options) -> None:
+    """Build a legacy state in ``url`` (and fill it with ``rows`` rows, then run ``sql``), in one transaction."""
+    from nakamura_misaki_db.legacy.sample_data import populate
+    from nakamura_misaki_db.legacy.states import build_state
+
+    eng = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with eng.begin() as conn:
+            build_state(conn, state, **options)
+            if rows:
+                populate(conn, state, rows=rows, long_user_ids=long_user_ids)
+            if sql:
+                conn.exec_driver_sql(sql)
+    finally:
+        eng.dispose()
+
+
+def wait_until(predicate, timeout: float, what: str) -> None:
+    """Poll ``predicate`` every 0.1 s; fail the test after ``timeout`` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")

@@ -22,10 +22,9 @@ from sqlalchemy.engine import URL
 from nakamura_misaki_db.bridge.cli import main
 from nakamura_misaki_db.bridge.plan import Plan, make_plan
 from nakamura_misaki_db.bridge.status import database_status
-from nakamura_misaki_db.legacy import build_state, populate
 from nakamura_misaki_db.urls import with_password
 
-from .helpers import fingerprint, run
+from .helpers import build_legacy, fingerprint, run
 
 CLI = [sys.executable, "-m", "nakamura_misaki_db.bridge.cli"]
 ROWS = 50
@@ -35,14 +34,7 @@ SUBCOMMANDS = ("status", "plan", "apply", "demo", "lint")
 
 
 def build(url: URL, state: str, *, rows: int | None = ROWS, long_user_ids: bool = False, **options) -> None:
-    eng = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        with eng.begin() as conn:
-            build_state(conn, state, **options)
-            if rows:
-                populate(conn, state, rows=rows, long_user_ids=long_user_ids)
-    finally:
-        eng.dispose()
+    build_legacy(url, state, rows=rows, long_user_ids=long_user_ids, **options)
 
 
 def api_plan(url: URL, legacy_timezone: str | None = TOKYO) -> Plan:

@@ -25,10 +25,9 @@ from sqlalchemy.engine import URL
 from nakamura_misaki_db.bridge.cli import main
 from nakamura_misaki_db.bridge.plan import Plan, Refusal, Step, make_plan
 from nakamura_misaki_db.errors import BadInput
-from nakamura_misaki_db.legacy import build_state, populate
 from nakamura_misaki_db.urls import with_password
 
-from .helpers import admin_engine, rows, run
+from .helpers import admin_engine, build_legacy, rows, run
 
 CLI = [sys.executable, "-m", "nakamura_misaki_db.bridge.cli"]
 ROWS = 50
@@ -59,16 +58,7 @@ def database(pg_server_url: URL) -> Iterator[Callable[..., URL]]:
             admin.dispose()
         created.append(name)
         url = cache[key] = pg_server_url.set(database=name)
-        eng = sa.create_engine(url, poolclass=sa.pool.NullPool)
-        try:
-            with eng.begin() as conn:
-                build_state(conn, state, **options)
-                if rows:
-                    populate(conn, state, rows=rows, long_user_ids=long_user_ids)
-                if sql:
-                    conn.exec_driver_sql(sql)
-        finally:
-            eng.dispose()
+        build_legacy(url, state, rows=rows, long_user_ids=long_user_ids, sql=sql, **options)
         return url
 
     yield get

@@ -28,10 +28,9 @@ from sqlalchemy.engine import URL
 from nakamura_misaki_db.bridge.cli import main
 from nakamura_misaki_db.bridge.plan import Plan, Step, make_plan
 from nakamura_misaki_db.bridge.status import database_status
-from nakamura_misaki_db.legacy import build_state, populate
 from nakamura_misaki_db.urls import with_password
 
-from .helpers import admin_engine, run
+from .helpers import admin_engine, build_legacy, run
 
 CLI = [sys.executable, "-m", "nakamura_misaki_db.bridge.cli"]
 ROWS = 50
@@ -122,16 +121,7 @@ def _create_database(server: URL) -> tuple[str, URL]:
 
 def _build(url: URL, state: str, rows: int | None, sql: str | None, long_user_ids: bool,
            options: dict[str, Any]) -> None:
-    eng = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        with eng.begin() as conn:
-            build_state(conn, state, **options)
-            if rows:
-                populate(conn, state, rows=rows, long_user_ids=long_user_ids)
-            if sql:
-                conn.exec_driver_sql(sql)
-    finally:
-        eng.dispose()
+    build_legacy(url, state, rows=rows, sql=sql, long_user_ids=long_user_ids, **options)
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +33,7 @@ from nakamura_misaki_db.locking import MIGRATION_LOCK_KEY
 from nakamura_misaki_db.migrations import head_revision
 from nakamura_misaki_db.urls import with_password
 
-from .helpers import REPO, admin_engine, rows, scalar, schema_dump, upgrade, version_rows
+from .helpers import REPO, admin_engine, rows, scalar, schema_dump, upgrade, version_rows, wait_until
 
 BIN = Path(sys.executable).parent
 INIT_DB = str(BIN / "nakamura-init-db")
@@ -82,13 +82,7 @@ def _finish_all(procs: list[subprocess.Popen[str]], timeout: float = PROCESS_TIM
     return results
 
 
-def _wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+_wait_until = wait_until
 
 
 class _Gate:

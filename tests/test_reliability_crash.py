@@ -32,7 +32,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,7 +45,7 @@ from nakamura_misaki_db.locking import MIGRATION_LOCK_KEY
 from nakamura_misaki_db.migrations import head_revision
 from nakamura_misaki_db.urls import parse_database_url, with_password
 
-from .helpers import ALEMBIC_INI, REPO, fingerprint, rows, scalar, schema_dump, upgrade, version_rows
+from .helpers import ALEMBIC_INI, REPO, fingerprint, rows, scalar, schema_dump, upgrade, version_rows, wait_until
 
 BIN = Path(sys.executable).parent
 INIT_DB = str(BIN / "nakamura-init-db")
@@ -104,13 +104,7 @@ def _build_s1(url: URL, n: int = 100) -> None:
         eng.dispose()
 
 
-def _wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+_wait_until = wait_until
 
 
 class PausedBridge:
