@@ -27,7 +27,7 @@ from nakamura_misaki_db.bridge.plan import Plan, Refusal, Step, make_plan
 from nakamura_misaki_db.errors import BadInput
 from nakamura_misaki_db.urls import with_password
 
-from .helpers import admin_engine, build_legacy, rows, run
+from .helpers import admin_engine, build_legacy, execute_sql, fingerprint, rows, run, upgrade
 
 CLI = [sys.executable, "-m", "nakamura_misaki_db.bridge.cli"]
 ROWS = 50
@@ -360,3 +360,20 @@ def test_cli_refusal_exit_code_in_a_real_process(database) -> None:
 
     assert result.returncode == 3, (result.stdout, result.stderr)
     assert "--legacy-timezone" in result.stdout
+
+
+def test_database_from_a_newer_release_is_refused_not_bridged(db_url: URL) -> None:
+    # A revision id this release does not have (say 0999) on a schema with an extra column:
+    # "reconciling" it to 0001 would archive what the newer release added.
+    upgrade(db_url, "head")
+    execute_sql(db_url, "UPDATE alembic_version SET version_num = '0999';"
+                        "ALTER TABLE tasks ADD COLUMN priority integer")
+    before = fingerprint(db_url)
+    plan = run([*CLI, "plan"], db_url)
+    assert plan.returncode == 3
+    assert "0999" in plan.stdout and "does not know" in plan.stdout
+    applied = run([*CLI, "apply"], db_url)
+    assert applied.returncode == 3
+    status = run([*CLI, "status"], db_url)
+    assert status.returncode == 0 and "a revision this release does not know" in status.stdout
+    assert fingerprint(db_url) == before

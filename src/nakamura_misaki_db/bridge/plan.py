@@ -751,6 +751,14 @@ def make_plan(conn: Connection, *, legacy_timezone: str | None = None, new_chain
     source = source_summary(actual, chain)
     if source["new_chain_ids"] and not source["legacy_ids"]:
         return Plan(plan_id, created, "nothing_to_do", source, zone, fingerprint(actual))
+    unknown = [v for v in (actual.alembic_version or ()) if v not in chain and not legacy_ids_in((v,))]
+    if unknown:
+        # Reconciling a newer schema "back" to 0001 would archive what a newer release added.
+        return Plan(plan_id, created, "refused", source, zone, fingerprint(actual), refusals=[Refusal(
+            "alembic_version", f"holds {', '.join(unknown)}, a revision this release does not know "
+            "(neither the legacy chain nor this one: probably a newer release migrated it)",
+            "use the release that wrote it; the bridge only reconciles legacy databases",
+        )])
     planner = _Planner(conn, actual, target_catalog(), zone, plan_id)
     planner.build()
     return Plan(

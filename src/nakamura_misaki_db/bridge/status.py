@@ -16,7 +16,7 @@ from ..migrations import head_revision, known_revisions
 
 @dataclass
 class DatabaseStatus:
-    kind: str  # "empty" | "new_chain" | "legacy"
+    kind: str  # "empty" | "new_chain" | "legacy" | "unknown_revision"
     alembic_version: list[str] | None
     legacy_ids: list[str]
     revision: str | None  # new-chain revision, if any
@@ -33,6 +33,9 @@ class DatabaseStatus:
             return f"on the new migration chain at revision {self.revision} ({where})"
         if self.kind == "empty":
             return "empty (no application tables): `alembic upgrade head` builds it"
+        if self.kind == "unknown_revision":
+            return (f"alembic_version = {', '.join(self.alembic_version or [])}: a revision this release "
+                    f"does not know (newest here: {self.head}); probably migrated by a newer release")
         version = (f"alembic_version = {', '.join(self.alembic_version)}" if self.alembic_version
                    else "no alembic_version" if self.alembic_version is None else "alembic_version is empty")
         which = f"legacy revision {self.legacy_ids[0]}" if self.legacy_ids else "no legacy revision recorded"
@@ -43,6 +46,8 @@ class DatabaseStatus:
             return "nothing for the bridge; deploys run `nakamura-init-db` (alembic upgrade head)"
         if self.kind == "empty":
             return "run `nakamura-init-db` or `alembic upgrade head`"
+        if self.kind == "unknown_revision":
+            return "use the release that wrote that revision; the bridge will not touch this database"
         if self.drift == 0:
             return "schema already equals 0001: `baseline-bridge apply` only records the revision"
         return "run `baseline-bridge plan` to see the reconciliation"
@@ -55,8 +60,11 @@ def database_status(conn: Connection) -> DatabaseStatus:
     on_chain = [v for v in (version or ()) if v in chain]
     legacy = legacy_ids_in(version)
     differences = [d for d in diff(catalog, target_catalog()) if d.kind not in FOREIGN_KINDS]
+    unknown = [v for v in (version or ()) if v not in chain and v not in legacy]
     if on_chain and not legacy:
         kind = "new_chain"
+    elif unknown:
+        kind = "unknown_revision"
     elif not catalog.tables and not catalog.enums and not legacy:
         kind = "empty"
     else:
