@@ -18,7 +18,7 @@ from sqlalchemy.engine import URL
 
 from nakamura_misaki_db.urls import parse_database_url
 
-from .helpers import admin_engine
+from .helpers import admin_engine, build_legacy
 
 
 @pytest.fixture(scope="session")
@@ -65,3 +65,26 @@ def engine(db_url: URL) -> Iterator[sa.Engine]:
     eng = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture(scope="module")
+def database(pg_server_url: URL) -> Iterator[Callable[..., URL]]:
+    """``database(state, rows=50, sql=None, long_user_ids=False, **options)``: a built legacy
+    database, made once per module and per arguments (for tests that only read it)."""
+    cache: dict[str, URL] = {}
+
+    def get(state: str, *, rows: int | None = 50, sql: str | None = None, long_user_ids: bool = False,
+            **options) -> URL:
+        key = repr((state, rows, sql, long_user_ids, sorted(options.items())))
+        if key not in cache:
+            name = f"t_{uuid.uuid4().hex[:16]}"
+            with admin_engine(pg_server_url).connect() as conn:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            cache[key] = pg_server_url.set(database=name)
+            build_legacy(cache[key], state, rows=rows, sql=sql, long_user_ids=long_user_ids, **options)
+        return cache[key]
+
+    yield get
+    with admin_engine(pg_server_url).connect() as conn:
+        for url in cache.values():
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')

@@ -14,9 +14,7 @@ import io
 import json
 import re
 import sys
-import uuid
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
@@ -27,7 +25,7 @@ from nakamura_misaki_db.bridge.plan import Plan, Refusal, Step, make_plan
 from nakamura_misaki_db.errors import BadInput
 from nakamura_misaki_db.urls import with_password
 
-from .helpers import admin_engine, build_legacy, execute_sql, fingerprint, rows, run, upgrade
+from .helpers import execute_sql, fingerprint, rows, run, upgrade
 
 CLI = [sys.executable, "-m", "nakamura_misaki_db.bridge.cli"]
 ROWS = 50
@@ -37,39 +35,6 @@ FIRST_TASK = "(SELECT id FROM tasks ORDER BY id LIMIT 1)"
 
 
 # -- building and planning (databases are made once per module; plan is read-only) --------------
-
-@pytest.fixture(scope="module")
-def database(pg_server_url: URL) -> Iterator[Callable[..., URL]]:
-    """``database(state, rows=..., sql=..., long_user_ids=..., **options)``, built once per module."""
-    cache: dict[str, URL] = {}
-    created: list[str] = []
-
-    def get(state: str, *, rows: int | None = ROWS, sql: str | None = None, long_user_ids: bool = False,
-            **options: Any) -> URL:
-        key = repr((state, rows, sql, long_user_ids, sorted(options.items())))
-        if key in cache:
-            return cache[key]
-        name = f"t_{uuid.uuid4().hex[:16]}"
-        admin = admin_engine(pg_server_url)
-        try:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        finally:
-            admin.dispose()
-        created.append(name)
-        url = cache[key] = pg_server_url.set(database=name)
-        build_legacy(url, state, rows=rows, long_user_ids=long_user_ids, sql=sql, **options)
-        return url
-
-    yield get
-    admin = admin_engine(pg_server_url)
-    try:
-        with admin.connect() as conn:
-            for name in created:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.dispose()
-
 
 def plan_of(url: URL, legacy_timezone: str | None = None) -> Plan:
     eng = sa.create_engine(url, poolclass=sa.pool.NullPool)

@@ -16,9 +16,7 @@ import io
 import json
 import re
 import sys
-import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -30,7 +28,7 @@ from nakamura_misaki_db.bridge.plan import Plan, Step, make_plan
 from nakamura_misaki_db.bridge.status import database_status
 from nakamura_misaki_db.urls import with_password
 
-from .helpers import admin_engine, build_legacy, run
+from .helpers import run
 
 CLI = [sys.executable, "-m", "nakamura_misaki_db.bridge.cli"]
 ROWS = 50
@@ -107,48 +105,6 @@ S0_WITHOUT_VECTOR: list[Pair] = [("create_extension", "vector"), *S0_WITH_VECTOR
 
 
 # -- building and planning ----------------------------------------------------------------------
-
-def _create_database(server: URL) -> tuple[str, URL]:
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    eng = admin_engine(server)
-    try:
-        with eng.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    finally:
-        eng.dispose()
-    return name, server.set(database=name)
-
-
-def _build(url: URL, state: str, rows: int | None, sql: str | None, long_user_ids: bool,
-           options: dict[str, Any]) -> None:
-    build_legacy(url, state, rows=rows, sql=sql, long_user_ids=long_user_ids, **options)
-
-
-@pytest.fixture(scope="module")
-def database(pg_server_url: URL) -> Iterator[Callable[..., URL]]:
-    """``database(state, rows=..., sql=..., **options)``: a built database, made once per module."""
-    cache: dict[str, URL] = {}
-    created: list[str] = []
-
-    def get(state: str, *, rows: int | None = ROWS, sql: str | None = None, long_user_ids: bool = False,
-            **options: Any) -> URL:
-        key = repr((state, rows, sql, long_user_ids, sorted(options.items())))
-        if key not in cache:
-            name, url = _create_database(pg_server_url)
-            created.append(name)
-            _build(url, state, rows, sql, long_user_ids, options)
-            cache[key] = url
-        return cache[key]
-
-    yield get
-    eng = admin_engine(pg_server_url)
-    try:
-        with eng.connect() as conn:
-            for name in created:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        eng.dispose()
-
 
 @functools.cache
 def plan_of(url: URL, legacy_timezone: str | None = None) -> Plan:

@@ -96,6 +96,11 @@ class Catalog:
         return asdict(self)
 
 
+def _by_name(items: Iterable[Any]) -> tuple[Any, ...]:
+    """Constraints and indexes in name order, so two catalogs of the same schema compare equal."""
+    return tuple(sorted(items, key=lambda item: item.name))
+
+
 # -- from a definition -----------------------------------------------------------------------
 
 def type_name(type_: sa.types.TypeEngine) -> str:
@@ -154,40 +159,26 @@ def catalog_from_definition(
     tables: dict[str, Table] = {}
     for t in metadata.sorted_tables:
         pk = t.primary_key
-        uniques = tuple(
-            sorted(
-                (Unique(str(c.name), tuple(col.name for col in c.columns))
-                 for c in t.constraints if isinstance(c, sa.UniqueConstraint)),
-                key=lambda u: u.name,
-            )
+        uniques = _by_name(
+            Unique(str(c.name), tuple(col.name for col in c.columns))
+            for c in t.constraints if isinstance(c, sa.UniqueConstraint)
         )
-        fks = tuple(
-            sorted(
-                (
-                    ForeignKey(
-                        name=str(c.name),
-                        columns=tuple(col.name for col in c.columns),
-                        ref_table=c.referred_table.name,
-                        ref_columns=tuple(e.column.name for e in c.elements),
-                        on_delete=_ondelete(c.ondelete),
-                    )
-                    for c in t.constraints if isinstance(c, sa.ForeignKeyConstraint)
-                ),
-                key=lambda f: f.name,
+        fks = _by_name(
+            ForeignKey(
+                name=str(c.name),
+                columns=tuple(col.name for col in c.columns),
+                ref_table=c.referred_table.name,
+                ref_columns=tuple(e.column.name for e in c.elements),
+                on_delete=_ondelete(c.ondelete),
             )
+            for c in t.constraints if isinstance(c, sa.ForeignKeyConstraint)
         )
-        indexes = tuple(
-            sorted(
-                (Index(str(i.name), tuple(c.name for c in i.columns), bool(i.unique), where=_index_where(i))
-                 for i in t.indexes),
-                key=lambda i: i.name,
-            )
+        indexes = _by_name(
+            Index(str(i.name), tuple(c.name for c in i.columns), bool(i.unique), where=_index_where(i))
+            for i in t.indexes
         )
-        checks = tuple(
-            sorted(
-                (Check(str(c.name), str(c.sqltext)) for c in t.constraints if isinstance(c, sa.CheckConstraint)),
-                key=lambda c: c.name,
-            )
+        checks = _by_name(
+            Check(str(c.name), str(c.sqltext)) for c in t.constraints if isinstance(c, sa.CheckConstraint)
         )
         tables[t.name] = Table(
             name=t.name,
@@ -283,23 +274,18 @@ def inspect_database(conn: Connection, schema: str = "public") -> Catalog:
         pk = pks.get(key) or {}
         unique_list = uqs.get(key, [])
         constraint_names = {u["name"] for u in unique_list} | {pk.get("name")}
-        indexes = tuple(
-            sorted(
-                (
-                    Index(
-                        name=i["name"],
-                        # "expressions" lists every key (plain columns too) when any is an expression.
-                        columns=tuple(i.get("expressions") or i["column_names"]),
-                        unique=bool(i["unique"]),
-                        method=str(i.get("dialect_options", {}).get("postgresql_using", "btree")),
-                        where=i.get("dialect_options", {}).get("postgresql_where"),
-                        options=_index_options(i),
-                    )
-                    for i in ixs.get(key, [])
-                    if i["name"] not in constraint_names and not i.get("duplicates_constraint")
-                ),
-                key=lambda i: i.name,
+        indexes = _by_name(
+            Index(
+                name=i["name"],
+                # "expressions" lists every key (plain columns too) when any is an expression.
+                columns=tuple(i.get("expressions") or i["column_names"]),
+                unique=bool(i["unique"]),
+                method=str(i.get("dialect_options", {}).get("postgresql_using", "btree")),
+                where=i.get("dialect_options", {}).get("postgresql_where"),
+                options=_index_options(i),
             )
+            for i in ixs.get(key, [])
+            if i["name"] not in constraint_names and not i.get("duplicates_constraint")
         )
         estimated, size = stats.get(name, (0, 0))
         qualified = f"{_quote(schema)}.{_quote(name)}"
@@ -315,27 +301,19 @@ def inspect_database(conn: Connection, schema: str = "public") -> Catalog:
                 Unique(pk["name"], tuple(pk["constrained_columns"]))
                 if pk.get("constrained_columns") else None
             ),
-            uniques=tuple(
-                sorted((Unique(u["name"], tuple(u["column_names"])) for u in unique_list),
-                       key=lambda u: u.name)
-            ),
-            foreign_keys=tuple(
-                sorted(
-                    (
-                        ForeignKey(
-                            name=f["name"],
-                            columns=tuple(f["constrained_columns"]),
-                            ref_table=f["referred_table"],
-                            ref_columns=tuple(f["referred_columns"]),
-                            on_delete=_ondelete((f.get("options") or {}).get("ondelete")),
-                        )
-                        for f in fks.get(key, [])
-                    ),
-                    key=lambda f: f.name,
+            uniques=_by_name(Unique(u["name"], tuple(u["column_names"])) for u in unique_list),
+            foreign_keys=_by_name(
+                ForeignKey(
+                    name=f["name"],
+                    columns=tuple(f["constrained_columns"]),
+                    ref_table=f["referred_table"],
+                    ref_columns=tuple(f["referred_columns"]),
+                    on_delete=_ondelete((f.get("options") or {}).get("ondelete")),
                 )
+                for f in fks.get(key, [])
             ),
             indexes=indexes,
-            checks=tuple(sorted((Check(c["name"], c["sqltext"]) for c in cks.get(key, [])), key=lambda c: c.name)),
+            checks=_by_name(Check(c["name"], c["sqltext"]) for c in cks.get(key, [])),
             estimated_rows=estimated if has_rows else 0,
             size_bytes=size,
             has_rows=has_rows,

@@ -26,7 +26,7 @@ from ..errors import BadInput, Refused
 from ..locking import take_migration_lock
 from ..migrations import known_revisions
 from .archive import ARCHIVE_SCHEMA, AUDIT_TABLE, CREATE_AUDIT, CREATE_SCHEMA
-from .plan import ARCHIVES, REWRITES, Plan, Step, fingerprint, make_plan
+from .plan import Plan, Step, fingerprint, make_plan
 from .verify import remaining_differences
 
 # Test-only: pause before step N (1-based) so a test can kill the process at a
@@ -67,7 +67,7 @@ def _row_counts(conn: Connection, schemas: tuple[str, ...] = ("public", ARCHIVE_
     }
 
 
-def _archived_rows(before: dict[str, int], after: dict[str, int], steps: list[Step]) -> dict[str, int]:
+def _archived_rows(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
     """Rows that ended up in the archive schema during this run, per archive table."""
     out: dict[str, int] = {}
     for key, n in after.items():
@@ -157,7 +157,7 @@ def apply_plan(
             for sql in step.sql:
                 run_sql(conn, sql)
         counts_after = _row_counts(conn)
-        archived = _archived_rows(counts_before, counts_after, plan.steps)
+        archived = _archived_rows(counts_before, counts_after)
         run_sql(conn, CREATE_SCHEMA)
         run_sql(conn, CREATE_AUDIT)
         conn.execute(
@@ -180,7 +180,7 @@ def apply_plan(
         status="applied",
         run_id=plan.plan_id,
         steps_done=len(plan.steps),
-        tables_rewritten=sorted({s.table for s in plan.steps if s.safety == REWRITES and s.table}),
+        tables_rewritten=plan.rewrites,
         rows_archived=archived,
         row_counts_before=counts_before,
         row_counts_after=counts_after,
@@ -189,4 +189,3 @@ def apply_plan(
     )
 
 
-__all__ = ["ARCHIVES", "ApplyResult", "VerificationFailed", "apply_plan", "format_refusal"]

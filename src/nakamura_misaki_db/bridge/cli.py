@@ -15,7 +15,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..db import connect, describe_sql_error
-from ..errors import EXIT_ERROR, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, BadInput, MigrationError
+from ..errors import EXIT_ERROR, EXIT_OK, EXIT_REFUSED, BadInput, MigrationError
 from ..locking import is_lock_timeout, lock_timeout_message, lock_wait_setting, set_local
 from ..urls import masked, parse_database_url, redact, url_from_env
 
@@ -254,22 +254,24 @@ def _fail(args: argparse.Namespace, message: str, code: int) -> int:
     return code
 
 
+def _secret_urls(args: argparse.Namespace) -> list[URL]:
+    """Every URL whose password must be scrubbed from what we print (unparseable ones hold none we can find)."""
+    urls: list[URL] = []
+    for read in (lambda: parse_database_url(args.database_url) if getattr(args, "database_url", None) else None,
+                 url_from_env):
+        try:
+            url = read()
+        except MigrationError:
+            continue
+        if url is not None:
+            urls.append(url)
+    return urls
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    secrets: list[URL] = []
-    for candidate in (getattr(args, "database_url", None),):
-        try:
-            if candidate:
-                secrets.append(parse_database_url(candidate))
-        except MigrationError:
-            pass
-    try:
-        env_url = url_from_env()
-        if env_url is not None:
-            secrets.append(env_url)
-    except MigrationError:
-        pass
+    secrets = _secret_urls(args)
     try:
         return COMMANDS[args.command](args)
     except MigrationError as exc:
@@ -291,12 +293,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(args, text, EXIT_ERROR)
 
 
-def run() -> None:
-    sys.exit(main())
-
-
 if __name__ == "__main__":
-    run()
-
-
-__all__ = ["EXIT_USAGE", "build_parser", "main"]
+    sys.exit(main())
