@@ -1,19 +1,18 @@
 """Alembic environment for nakamura-misaki.
 
 Where the database is: ``config.attributes["connection"]`` (tests, tools), else
-``config.attributes["database_url"]``, else ``DATABASE_URL`` (postgresql://,
-postgres://, postgresql+psycopg:// or the application's postgresql+asyncpg://),
-else an embedded PostgreSQL (pgserver) in a local data dir.
+``config.attributes["database_url"]``, else the one resolver every command uses
+(``DATABASE_URL`` in any accepted form, else an embedded PostgreSQL).
 
 Every run takes the migration advisory lock first (the bridge takes the same
-one), then refuses a database stamped with a legacy revision before Alembic
-would fail with "Can't locate revision".
+one), then classifies the database (``nakamura_misaki_db.dbstate``, the same
+answer ``baseline-bridge status`` gives) and refuses, changing nothing, a
+database that needs the bridge or belongs to another release.
 """
 
 from __future__ import annotations
 
 import io
-import sys
 
 from alembic import context
 from alembic.util import CommandError
@@ -23,15 +22,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from nakamura_misaki_db import models
-from nakamura_misaki_db.catalog import read_version
-from nakamura_misaki_db.db import connect, describe_sql_error
-from nakamura_misaki_db.embedded import default_data_dir, embedded_database_url
+from nakamura_misaki_db.catalog import inspect_database
+from nakamura_misaki_db.db import TARGET_SCHEMA, connect, describe_sql_error
+from nakamura_misaki_db.dbstate import classify
 from nakamura_misaki_db.errors import LegacyVersionError, LockTimeout, MigrationError
-from nakamura_misaki_db.legacy_chain import legacy_ids_in
-from nakamura_misaki_db.locking import is_lock_timeout, lock_timeout_message, take_migration_lock
+from nakamura_misaki_db.locking import is_lock_timeout, lock_timeout_message, set_local, take_migration_lock
 from nakamura_misaki_db.numbering import number_new_revision
 from nakamura_misaki_db.pg_enum import PGEnum
-from nakamura_misaki_db.urls import redact, url_from_env
+from nakamura_misaki_db.target import target_catalog
+from nakamura_misaki_db.urls import DatabaseUrl, redact, resolve_database_url
 
 config = context.config
 target_metadata = models.metadata
@@ -42,7 +41,11 @@ target_metadata = models.metadata
 register_entities(list(models.ENTITIES), entity_types=[PGEnum, PGExtension])
 
 
-def _x_arg(name: str) -> str | None:
+def _option(name: str) -> str | None:
+    """A run option: ``config.attributes`` (callers in code), else ``-x name=value`` (the alembic CLI)."""
+    value = config.attributes.get(name)
+    if value is not None:
+        return str(value)
     return context.get_x_argument(as_dictionary=True).get(name)
 
 
@@ -54,6 +57,13 @@ def _is_plain_revision() -> bool:
     )
 
 
+def _record_step(ctx, step, heads, run_args) -> None:
+    """``on_version_apply``: tell the caller (nakamura-init-db) which revisions this run applied."""
+    sink = config.attributes.get("applied_steps")
+    if sink is not None and step.is_upgrade:
+        sink.append((tuple(step.source_revision_ids), tuple(step.destination_revision_ids)))
+
+
 def _configure_kwargs() -> dict:
     return {
         "target_metadata": target_metadata,
@@ -61,34 +71,35 @@ def _configure_kwargs() -> dict:
         "compare_type": True,
         "compare_server_default": True,
         "transaction_per_migration": False,
+        "on_version_apply": _record_step,
     }
 
 
-def _guard_legacy_version(connection) -> None:
-    legacy = legacy_ids_in(read_version(connection))
-    if legacy:
-        raise LegacyVersionError(
-            f"alembic_version holds '{legacy[0]}', a revision of the retired legacy chain; "
-            "this database's schema must be reconciled before it can be migrated. "
-            "Run `baseline-bridge plan`, then `baseline-bridge apply`. Nothing was changed."
-        )
+def _guard_state(connection) -> None:
+    """Refuse, in the classifier's words, a database `upgrade` must not touch."""
+    chain = [r.revision for r in reversed(list(context.script.walk_revisions()))]
+    state = classify(inspect_database(connection, TARGET_SCHEMA), target_catalog(), chain)
+    if not state.alembic_may_run:
+        raise LegacyVersionError(state.refusal())
 
 
 def _run(connection) -> None:
     context.configure(connection=connection, **_configure_kwargs())
     with context.begin_transaction():
-        take_migration_lock(connection, lock_timeout=_x_arg("lock_timeout"))
-        _guard_legacy_version(connection)
-        context.run_migrations(allow_data_loss=(_x_arg("allow_data_loss") or "").lower() == "true")
+        take_migration_lock(connection, lock_timeout=_option("lock_timeout"))
+        # Connections handed in by tools were not opened by us: pin the schema here too, so
+        # alembic_version and every table land in public whatever the role's search_path says.
+        # (version_table_schema is not set: autogenerate would then see alembic_version as a table.)
+        set_local(connection, "search_path", TARGET_SCHEMA)
+        _guard_state(connection)
+        context.run_migrations(allow_data_loss=(_option("allow_data_loss") or "").lower() == "true")
 
 
-def _database_url():
-    url = config.attributes.get("database_url") or url_from_env()
-    if url is None:
-        url = embedded_database_url()
-        print(f"DATABASE_URL is not set: using the embedded PostgreSQL in {default_data_dir()}",
-              file=sys.stderr)
-    return url
+def _database_url() -> DatabaseUrl:
+    given = config.attributes.get("database_url")
+    if given is not None:
+        return DatabaseUrl.of(given)
+    return resolve_database_url(None)
 
 
 def run_migrations_online() -> None:
@@ -109,7 +120,7 @@ def run_migrations_online() -> None:
         raise CommandError(redact(str(exc), url)) from exc
     except SQLAlchemyError as exc:
         if is_lock_timeout(exc):
-            raise CommandError(lock_timeout_message(exc, _x_arg("lock_timeout"))) from LockTimeout(
+            raise CommandError(lock_timeout_message(exc, _option("lock_timeout"))) from LockTimeout(
                 "lock timeout"
             )
         raise CommandError(describe_sql_error(exc, url)) from exc

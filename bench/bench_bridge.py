@@ -40,10 +40,10 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from nakamura_misaki_db.bridge.apply import apply_plan
 from nakamura_misaki_db.bridge.plan import make_plan
+from nakamura_misaki_db.bridge.run import apply_plan
 from nakamura_misaki_db.catalog import inspect_database
-from nakamura_misaki_db.ddl import run_sql
+from nakamura_misaki_db.db import run_sql
 from nakamura_misaki_db.legacy.sample_data import populate
 from nakamura_misaki_db.legacy.states import build_state
 from nakamura_misaki_db.urls import parse_database_url, with_password

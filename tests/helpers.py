@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Connection
 
 from nakamura_misaki_db.urls import with_password
 
@@ -153,21 +157,65 @@ def dump_without_version(url: URL) -> str:
 
 
 def build_legacy(url: URL, state: str, *, rows: int | None = None, long_user_ids: bool = False,
-                 sql: str | None = None, **options) -> None:
-    """Build a legacy state in ``url`` (and fill it with ``rows`` rows, then run ``sql``), in one transaction."""
+                 duplicate_ratio: float | None = None, sql: str | None = None, **options) -> dict[str, int]:
+    """Build a legacy state in ``url`` (fill it with ``rows`` rows, then run ``sql``) in one transaction;
+    return the rows inserted per table."""
     from nakamura_misaki_db.legacy.sample_data import populate
     from nakamura_misaki_db.legacy.states import build_state
 
+    inserted: dict[str, int] = {}
     eng = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         with eng.begin() as conn:
             build_state(conn, state, **options)
             if rows:
-                populate(conn, state, rows=rows, long_user_ids=long_user_ids)
+                extra = {} if duplicate_ratio is None else {"duplicate_ratio": duplicate_ratio}
+                inserted = populate(conn, state, rows=rows, long_user_ids=long_user_ids, **extra)
             if sql:
-                conn.exec_driver_sql(sql)
+                # Straight to the driver: hand-written SQL may hold '%' or ':' in names.
+                conn.connection.driver_connection.execute(sql)
     finally:
         eng.dispose()
+    return inserted
+
+
+build = build_legacy
+
+
+@contextmanager
+def connection(url: URL) -> Iterator[Connection]:
+    """A SQLAlchemy connection to ``url`` (no pool), for calling the product's library API."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def plan_of(url: URL, legacy_timezone: str | None = None):
+    """The plan ``baseline-bridge plan`` would print now (read-only transaction, rolled back)."""
+    from nakamura_misaki_db.bridge.plan import read_only_plan
+
+    with connection(url) as conn:
+        return read_only_plan(conn, legacy_timezone=legacy_timezone)
+
+
+@dataclass
+class Outcome:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def bridge_cli(url: URL | None, *args: str) -> Outcome:
+    """``baseline-bridge ARGS [--database-url URL]`` in this process (same entry point, no start-up cost)."""
+    from nakamura_misaki_db.bridge.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main([*args, *(["--database-url", with_password(url)] if url is not None else [])])
+    return Outcome(code, out.getvalue(), err.getvalue())
 
 
 def wait_until(predicate, timeout: float, what: str) -> None:

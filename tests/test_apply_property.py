@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import URL
 
-from nakamura_misaki_db.bridge.apply import apply_plan
+from nakamura_misaki_db.bridge.run import apply_plan
 from nakamura_misaki_db.legacy import build_state
 
 from .helpers import admin_engine

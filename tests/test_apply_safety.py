@@ -6,70 +6,43 @@ schema plus an order-independent checksum of every table's rows).
 
 from __future__ import annotations
 
-import io
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import URL, Connection
+from sqlalchemy.engine import URL
 
-from nakamura_misaki_db.bridge.apply import VerificationFailed, apply_plan
-from nakamura_misaki_db.bridge.cli import main as bridge_main
-from nakamura_misaki_db.bridge.plan import Plan, Step, make_plan
+from nakamura_misaki_db.bridge.plan import Step
+from nakamura_misaki_db.bridge.run import VerificationFailed, apply_plan
 from nakamura_misaki_db.errors import EXIT_REFUSED, Refused
-from nakamura_misaki_db.urls import with_password
 
-from .helpers import execute_sql, fingerprint, rows, scalar, upgrade, version_rows
-from .test_apply_states import ZONE, bridge, build
+from .helpers import (
+    bridge_cli,
+    build,
+    connection,
+    execute_sql,
+    fingerprint,
+    plan_of,
+    rows,
+    scalar,
+    upgrade,
+    version_rows,
+)
+from .test_apply_states import DUPLICATE_RATIO, ROWS, ZONE, bridge
 
 ARCHIVE = "legacy_archive"
-
-
-@dataclass
-class Outcome:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def cli(url: URL, *args: str) -> Outcome:
-    """``baseline-bridge ARGS --database-url URL`` in this process (same entry point, no start-up cost)."""
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = bridge_main([*args, "--database-url", with_password(url)])
-    return Outcome(code, out.getvalue(), err.getvalue())
-
-
-@contextmanager
-def connection(url: URL) -> Iterator[Connection]:
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as conn:
-            yield conn
-    finally:
-        engine.dispose()
 
 
 def archive_schema_exists(url: URL) -> bool:
     return bool(scalar(url, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = :s)", s=ARCHIVE))
 
 
-def plan_of(url: URL, zone: str | None = ZONE) -> Plan:
-    """The plan apply would run now (read-only, rolled back)."""
-    with connection(url) as conn, conn.begin() as tx:
-        plan = make_plan(conn, legacy_timezone=zone)
-        tx.rollback()
-    return plan
-
-
 def save_plan(url: URL, path: Path, zone: str | None = ZONE) -> dict[str, Any]:
     args = ["plan", "--out", str(path)] + (["--legacy-timezone", zone] if zone else [])
-    result = cli(url, *args)
+    result = bridge_cli(url, *args)
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads(path.read_text(encoding="utf-8"))
 
@@ -88,7 +61,7 @@ class InjectedFailure(RuntimeError):
 
 
 def test_second_apply_is_a_no_op(db_url: URL) -> None:
-    build(db_url, "S1")
+    build(db_url, "S1", rows=ROWS, duplicate_ratio=DUPLICATE_RATIO)
     first = bridge(db_url, "apply", "--legacy-timezone", ZONE)
     assert first.returncode == 0, first.stdout + first.stderr
     after_first = fingerprint(db_url)
@@ -96,7 +69,7 @@ def test_second_apply_is_a_no_op(db_url: URL) -> None:
     again = bridge(db_url, "apply", "--legacy-timezone", ZONE)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "nothing to do" in again.stdout
-    plain = cli(db_url, "apply", "--json")
+    plain = bridge_cli(db_url, "apply", "--json")
     assert plain.returncode == 0, plain.stdout + plain.stderr
     assert json.loads(plain.stdout)["status"] == "nothing_to_do"
     assert fingerprint(db_url) == after_first
@@ -105,7 +78,7 @@ def test_second_apply_is_a_no_op(db_url: URL) -> None:
     # Still nothing to do once the new chain has moved on past 0001.
     upgrade(db_url, "head")
     after_head = fingerprint(db_url)
-    later = cli(db_url, "apply")
+    later = bridge_cli(db_url, "apply")
     assert later.returncode == 0, later.stdout + later.stderr
     assert "nothing to do" in later.stdout
     assert fingerprint(db_url) == after_head
@@ -131,13 +104,13 @@ STALE_CHANGES: dict[str, tuple[bool, str]] = {
 @pytest.mark.parametrize("change", list(STALE_CHANGES))
 def test_stale_saved_plan_is_refused_and_nothing_changes(db_url: URL, tmp_path: Path, change: str) -> None:
     with_rows, sql = STALE_CHANGES[change]
-    build(db_url, "S1", rows_=50 if with_rows else None)
+    build(db_url, "S1", rows=50 if with_rows else None)
     plan_file = tmp_path / "plan.json"
     save_plan(db_url, plan_file, ZONE if with_rows else None)
     execute_sql(db_url, sql)
     before = fingerprint(db_url)
 
-    result = cli(db_url, "apply", "--plan", str(plan_file))
+    result = bridge_cli(db_url, "apply", "--plan", str(plan_file))
     assert result.returncode == 3, result.stdout + result.stderr
     assert "changed since the plan was made" in result.stderr
     assert fingerprint(db_url) == before
@@ -146,7 +119,7 @@ def test_stale_saved_plan_is_refused_and_nothing_changes(db_url: URL, tmp_path: 
 
 def test_duplicate_written_after_the_plan_fails_safely(db_url: URL, tmp_path: Path) -> None:
     """A plan made without duplicates has no archive step; a duplicate written later must not slip through."""
-    build(db_url, "S1", rows_=50, duplicate_ratio=0.0)
+    build(db_url, "S1", rows=50, duplicate_ratio=0.0)
     plan_file = tmp_path / "plan.json"
     saved = save_plan(db_url, plan_file)
     assert not any(s["action"] == "archive_duplicates" for s in saved["steps"])
@@ -154,7 +127,7 @@ def test_duplicate_written_after_the_plan_fails_safely(db_url: URL, tmp_path: Pa
                         " created_at, updated_at, last_message_at FROM conversations LIMIT 1")
     before = fingerprint(db_url)
 
-    result = cli(db_url, "apply", "--plan", str(plan_file))
+    result = bridge_cli(db_url, "apply", "--plan", str(plan_file))
     assert result.returncode != 0, result.stdout + result.stderr
     assert fingerprint(db_url) == before
 
@@ -167,24 +140,24 @@ def test_duplicate_written_after_the_plan_fails_safely(db_url: URL, tmp_path: Pa
 def test_plan_from_another_database_is_refused(make_db: Callable[[], URL], tmp_path: Path,
                                               other_state: dict[str, Any]) -> None:
     source, target = make_db(), make_db()
-    build(source, "S1", rows_=30)
+    build(source, "S1", rows=30)
     options = dict(other_state)
-    build(target, options.pop("state"), rows_=30, **options)
+    build(target, options.pop("state"), rows=30, **options)
     plan_file = tmp_path / "plan.json"
     save_plan(source, plan_file)
     before = fingerprint(target)
 
-    result = cli(target, "apply", "--plan", str(plan_file))
+    result = bridge_cli(target, "apply", "--plan", str(plan_file))
     assert result.returncode == 3, result.stdout + result.stderr
     assert fingerprint(target) == before
 
 
 def test_saved_plan_with_another_zone_is_bad_input(db_url: URL, tmp_path: Path) -> None:
-    build(db_url, "S1", rows_=20)
+    build(db_url, "S1", rows=20)
     plan_file = tmp_path / "plan.json"
     save_plan(db_url, plan_file)
     before = fingerprint(db_url)
-    result = cli(db_url, "apply", "--plan", str(plan_file), "--legacy-timezone", "UTC")
+    result = bridge_cli(db_url, "apply", "--plan", str(plan_file), "--legacy-timezone", "UTC")
     assert result.returncode == 2, result.stdout + result.stderr
     assert fingerprint(db_url) == before
 
@@ -200,14 +173,13 @@ FAILURE_STATES = [
 @pytest.mark.parametrize("state", FAILURE_STATES)
 def test_failure_at_any_step_leaves_the_database_exactly_as_it_was(db_url: URL, state: dict[str, Any]) -> None:
     options = dict(state)
-    build(db_url, options.pop("state"), rows_=80, **options)
-    plan = plan_of(db_url)
+    build(db_url, options.pop("state"), rows=80, **options)
+    plan = plan_of(db_url, ZONE)
     assert plan.status == "ready"
     n = len(plan.steps)
-    assert plan.steps[-1].action == "stamp"
-    # Right at the start, early, in the middle (archive/rewrite steps), right before the
-    # stamp (all fixes done, verification passed next), and at the stamp itself.
-    points = sorted({1, 2, n // 2, n - 2, n - 1, n})
+    # Right at the start, early, in the middle (archive/rewrite steps), before the last steps,
+    # and after the last one (all fixes done; verification and the version row come next: n + 1).
+    points = sorted({1, 2, n // 2, n - 1, n, n + 1})
     assert len(points) >= 5
     before = fingerprint(db_url)
     assert not archive_schema_exists(db_url)
@@ -220,8 +192,13 @@ def test_failure_at_any_step_leaves_the_database_exactly_as_it_was(db_url: URL, 
             if number == k:
                 raise InjectedFailure(f"injected before step {k}")
 
+        def finish(k: int = k, seen: list[tuple[int, str]] = seen) -> None:
+            seen.append((n + 1, "verify"))
+            if k == n + 1:
+                raise InjectedFailure("injected before verification and the version row")
+
         with connection(db_url) as conn, pytest.raises(InjectedFailure):
-            apply_plan(conn, legacy_timezone=ZONE, before_step=hook)
+            apply_plan(conn, legacy_timezone=ZONE, before_step=hook, before_verify=finish)
         assert [s[0] for s in seen] == list(range(1, k + 1))
         assert fingerprint(db_url) == before, f"failure before step {k} left changes behind"
         assert not archive_schema_exists(db_url)
@@ -251,8 +228,9 @@ def before_version(state: dict[str, Any]) -> list[str] | None:
 
 # -- the verification inside apply -------------------------------------------------------------
 
-# SQL a rogue hook runs on apply's own connection right before the stamp: each leaves
-# the schema different from 0001, so verification must refuse and roll everything back.
+# SQL a rogue hook runs on apply's own connection after the last step, right before
+# verification: each leaves the schema different from 0001, so verification must refuse
+# and roll everything back.
 LEFTOVERS: dict[str, str] = {
     "column_type": "ALTER TABLE tasks ALTER COLUMN title TYPE varchar(400)",
     "column_nullable": "ALTER TABLE slack_users ALTER COLUMN email SET NOT NULL",
@@ -269,9 +247,8 @@ LEFTOVERS: dict[str, str] = {
                              " REFERENCES employees (employee_id)",
     "extra_enum_label": "ALTER TYPE task_status ADD VALUE 'archived'",
     "missing_table": "DROP TABLE slack_users",
-    # Also differences from 0001 (pg_dump of the bridged and the fresh database differ),
-    # which the catalog model (catalog.py: Index has no predicate/ordering, Table no CHECK
-    # constraints) does not see: these two currently FAIL (the bridge stamps 0001 anyway).
+    # Also differences from 0001 that only a catalog with CHECK constraints and index
+    # predicates sees (pg_dump of the bridged and the fresh database would differ).
     "check_constraint": "ALTER TABLE tasks ADD CONSTRAINT tasks_title_not_blank CHECK (title <> '')",
     "partial_index": "DROP INDEX ix_tasks_due_at; CREATE INDEX ix_tasks_due_at ON tasks (due_at)"
                      " WHERE due_at IS NOT NULL",
@@ -280,19 +257,18 @@ LEFTOVERS: dict[str, str] = {
 
 @pytest.mark.parametrize("leftover", list(LEFTOVERS))
 def test_verification_catches_a_leftover_difference_and_rolls_back(db_url: URL, leftover: str) -> None:
-    build(db_url, "S1", rows_=40)
+    build(db_url, "S1", rows=40)
     before = fingerprint(db_url)
     reached: list[str] = []
 
     with connection(db_url) as conn:
-        def rogue(number: int, step: Step) -> None:
-            if step.action == "stamp":
-                reached.append(step.action)
-                conn.exec_driver_sql(LEFTOVERS[leftover])
+        def rogue() -> None:
+            reached.append("verify")
+            conn.exec_driver_sql(LEFTOVERS[leftover])
 
         with pytest.raises(Refused) as caught:
-            apply_plan(conn, legacy_timezone=ZONE, before_step=rogue)
-    assert reached == ["stamp"]
+            apply_plan(conn, legacy_timezone=ZONE, before_verify=rogue)
+    assert reached == ["verify"]
     assert isinstance(caught.value, VerificationFailed), caught.value
     assert caught.value.exit_code == EXIT_REFUSED
     assert "verification failed" in str(caught.value)
@@ -305,7 +281,7 @@ def test_verification_catches_a_leftover_difference_and_rolls_back(db_url: URL, 
 
 
 def test_audit_row_matches_what_happened(db_url: URL, tmp_path: Path) -> None:
-    build(db_url, "S4", version="001", rows_=120)
+    build(db_url, "S4", version="001", rows=120)
     before_counts = counts(db_url, "public")
     before_counts.pop("public.alembic_version")
     pairs = int(scalar(db_url, "SELECT count(DISTINCT (user_id, channel_id)) FROM conversations"))
@@ -314,7 +290,7 @@ def test_audit_row_matches_what_happened(db_url: URL, tmp_path: Path) -> None:
 
     plan_file = tmp_path / "plan.json"
     saved = save_plan(db_url, plan_file)
-    result = cli(db_url, "apply", "--plan", str(plan_file), "--json")
+    result = bridge_cli(db_url, "apply", "--plan", str(plan_file), "--json")
     assert result.returncode == 0, result.stdout + result.stderr
     out = json.loads(result.stdout)
     assert out["status"] == "applied"
@@ -356,6 +332,6 @@ def test_audit_row_matches_what_happened(db_url: URL, tmp_path: Path) -> None:
     assert out["rows_archived"] == archived
 
     # A second (no-op) apply adds no audit row.
-    again = cli(db_url, "apply")
+    again = bridge_cli(db_url, "apply")
     assert again.returncode == 0
     assert int(scalar(db_url, f"SELECT count(*) FROM {ARCHIVE}.bridge_runs")) == 1

@@ -30,16 +30,29 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from nakamura_misaki_db.bridge.apply import apply_plan
 from nakamura_misaki_db.bridge.plan import make_plan
-from nakamura_misaki_db.legacy import build_state, populate
+from nakamura_misaki_db.bridge.run import apply_plan
 from nakamura_misaki_db.migrations import head_revision
 
-from .helpers import admin_engine, alembic, fingerprint, rows, run, scalar, schema_dump, upgrade, version_rows
+from .helpers import (
+    admin_engine,
+    alembic,
+    build,
+    fingerprint,
+    rows,
+    run,
+    scalar,
+    schema_dump,
+    upgrade,
+    version_rows,
+)
 
 BRIDGE = str(Path(sys.executable).parent / "baseline-bridge")
 ZONE = "Asia/Tokyo"
 ARCHIVE = "legacy_archive"
+# Every state is built with these (shared by the other test_apply_* modules).
+ROWS = 100
+DUPLICATE_RATIO = 0.2
 TS = "timestamp without time zone"
 TSTZ = "timestamp with time zone"
 
@@ -74,19 +87,6 @@ PROBE_UTC = "2025-10-20 00:00Z"
 
 def bridge(url: URL | None, *args: str) -> Any:
     return run([BRIDGE, *args], url)
-
-
-def build(url: URL, state: str, *, rows_: int | None = 100, duplicate_ratio: float = 0.2,
-          **options: Any) -> dict[str, int]:
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        with engine.begin() as conn:
-            build_state(conn, state, **options)
-            if rows_ is None:
-                return {}
-            return populate(conn, state, rows=rows_, duplicate_ratio=duplicate_ratio)
-    finally:
-        engine.dispose()
 
 
 def statements(dump: str) -> list[str]:
@@ -238,7 +238,7 @@ def test_bridged_state_equals_a_fresh_0001_and_keeps_every_row(
     moved: tuple[str, ...],
 ) -> None:
     url = db_url
-    build(url, state, **options)
+    build(url, state, rows=ROWS, duplicate_ratio=DUPLICATE_RATIO, **options)
     probe = _insert_probe_task(url)
 
     # -- snapshot before
@@ -329,7 +329,7 @@ def test_bridged_state_equals_a_fresh_0001_and_keeps_every_row(
 
 def test_naive_timestamps_need_the_zone_and_are_refused_without_it(db_url: URL) -> None:
     """Sanity for the cases above: S1 with rows and no --legacy-timezone is a refusal (exit 3)."""
-    build(db_url, "S1", rows_=20)
+    build(db_url, "S1", rows=20, duplicate_ratio=DUPLICATE_RATIO)
     before = fingerprint(db_url)
     result = bridge(db_url, "apply")
     assert result.returncode == 3, result.stdout + result.stderr
@@ -348,7 +348,7 @@ def test_planning_does_not_change_what_0001_builds_next(make_db: Any, reference_
     empty database, or the 0001 migration itself) lacks the unique constraint.
     """
     legacy, empty = make_db(), make_db()
-    build(legacy, "S1", rows_=None)
+    build(legacy, "S1", rows=None)
     engine = sa.create_engine(legacy, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn, conn.begin() as tx:

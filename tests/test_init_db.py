@@ -136,12 +136,13 @@ def test_legacy_revision_id_is_refused_with_exit_3(db_url: URL, state: str | Non
     assert fingerprint(db_url) == before
 
 
-def test_revision_of_a_newer_release_is_an_error(db_url: URL) -> None:
+def test_revision_of_a_newer_release_is_refused(db_url: URL) -> None:
+    # Refused (3), as the bridge refuses it: one classifier, one exit code for one state.
     upgrade(db_url, "head")
     execute_sql(db_url, "UPDATE alembic_version SET version_num = '0999'")
     before = fingerprint(db_url)
     result = init_db(db_url)
-    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.returncode == 3, result.stdout + result.stderr
     line = one_line(result.stderr)
     assert "revision 0999, which this release does not know" in line
     assert fingerprint(db_url) == before

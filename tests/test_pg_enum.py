@@ -481,7 +481,10 @@ def autogenerate(url: URL, *, include_schemas: bool = False) -> list[object]:
 
 
 def summary(ops: list[object]) -> list[tuple[str, str]]:
-    return [(type(op).__name__, op.target.identity) for op in ops]  # type: ignore[attr-defined]
+    """(alembic-utils op kind, entity): PGEnum's ops subclass CreateOp/ReplaceOp/DropOp only to print shorter."""
+    def kind(op: object) -> str:
+        return next(c.__name__ for c in type(op).__mro__ if c.__module__.startswith("alembic_utils"))
+    return [(kind(op), op.target.identity) for op in ops]  # type: ignore[attr-defined]
 
 
 def test_autogenerate_detects_a_new_enum(db_url: URL) -> None:

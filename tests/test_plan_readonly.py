@@ -24,17 +24,13 @@ from nakamura_misaki_db.bridge.plan import Plan, make_plan
 from nakamura_misaki_db.bridge.status import database_status
 from nakamura_misaki_db.urls import with_password
 
-from .helpers import build_legacy, fingerprint, run
+from .helpers import build, fingerprint, run
 
 CLI = [sys.executable, "-m", "nakamura_misaki_db.bridge.cli"]
 ROWS = 50
 TOKYO = "Asia/Tokyo"
 MARKER_PASSWORD = "Bridge-Marker-Pw-7q3z"  # local trust auth ignores it; it must never be printed
 SUBCOMMANDS = ("status", "plan", "apply", "demo", "lint")
-
-
-def build(url: URL, state: str, *, rows: int | None = ROWS, long_user_ids: bool = False, **options) -> None:
-    build_legacy(url, state, rows=rows, long_user_ids=long_user_ids, **options)
 
 
 def api_plan(url: URL, legacy_timezone: str | None = TOKYO) -> Plan:
@@ -53,7 +49,7 @@ def api_plan(url: URL, legacy_timezone: str | None = TOKYO) -> Plan:
     ("S4", {"version": "001"}, False),
 ], ids=["S1", "S1-long-ids", "S4-001"])
 def test_plan_changes_nothing(db_url: URL, tmp_path: Path, state: str, options: dict, long_user_ids: bool) -> None:
-    build(db_url, state, long_user_ids=long_user_ids, **options)
+    build(db_url, state, rows=ROWS, long_user_ids=long_user_ids, **options)
     before = fingerprint(db_url)
 
     api_plan(db_url, TOKYO)
@@ -75,7 +71,7 @@ def test_plan_changes_nothing(db_url: URL, tmp_path: Path, state: str, options: 
 
 
 def test_out_file_is_a_complete_plan_without_secrets(db_url: URL, tmp_path: Path) -> None:
-    build(db_url, "S1")
+    build(db_url, "S1", rows=ROWS)
     secret_url = db_url.set(password=MARKER_PASSWORD)
     out = tmp_path / "bridge-plan.json"
 
@@ -95,7 +91,7 @@ def test_out_file_is_a_complete_plan_without_secrets(db_url: URL, tmp_path: Path
         assert isinstance(s["sql"], list) and s["sql"] and all(isinstance(x, str) and x for x in s["sql"])
         assert isinstance(s["locks"], list) and s["locks"]
         assert s["reason"] and s["safety"]
-    assert data["steps"][-1]["action"] == "stamp"
+    assert data["target_revision"] == "0001" and all(s["action"] != "stamp" for s in data["steps"])
     for text in (raw, result.stdout, result.stderr):
         assert MARKER_PASSWORD not in text
     assert "***" in data["source"]["database"]
@@ -121,7 +117,7 @@ def test_out_file_is_a_complete_plan_without_secrets(db_url: URL, tmp_path: Path
 
 
 def test_json_output_matches_the_api_plan(db_url: URL) -> None:
-    build(db_url, "S4", version="b0bbf866ebc2")
+    build(db_url, "S4", rows=ROWS, version="b0bbf866ebc2")
 
     result = run([*CLI, "plan", "--json", "--legacy-timezone", TOKYO], db_url)
     assert result.returncode == 0, result.stderr

@@ -9,8 +9,6 @@ CLI's exit codes for them (3 refused, 2 bad input).
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import re
 import sys
@@ -20,12 +18,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from nakamura_misaki_db.bridge.cli import main
 from nakamura_misaki_db.bridge.plan import Plan, Refusal, Step, make_plan
 from nakamura_misaki_db.errors import BadInput
-from nakamura_misaki_db.urls import with_password
 
-from .helpers import execute_sql, fingerprint, rows, run, upgrade
+from .helpers import bridge_cli, execute_sql, fingerprint, plan_of, rows, run, upgrade
 
 CLI = [sys.executable, "-m", "nakamura_misaki_db.bridge.cli"]
 ROWS = 50
@@ -36,15 +32,6 @@ FIRST_TASK = "(SELECT id FROM tasks ORDER BY id LIMIT 1)"
 
 # -- building and planning (databases are made once per module; plan is read-only) --------------
 
-def plan_of(url: URL, legacy_timezone: str | None = None) -> Plan:
-    eng = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        with eng.connect() as conn:
-            return make_plan(conn, legacy_timezone=legacy_timezone)
-    finally:
-        eng.dispose()
-
-
 def only_refusal(plan: Plan) -> Refusal:
     assert plan.status == "refused"
     assert len(plan.refusals) == 1, [str(r) for r in plan.refusals]
@@ -53,14 +40,6 @@ def only_refusal(plan: Plan) -> Refusal:
 
 def steps_of(plan: Plan, action: str, obj: str) -> list[Step]:
     return [s for s in plan.steps if (s.action, s.object) == (action, obj)]
-
-
-def cli(url: URL, *args: str) -> tuple[int, str, str]:
-    """`baseline-bridge ARGS` in-process, with the URL on the command line."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main([args[0], "--database-url", with_password(url), *args[1:]])
-    return code, out.getvalue(), err.getvalue()
 
 
 # -- the refusal cases, as (builder, timezone) so the CLI test can replay them -------------------
@@ -196,7 +175,7 @@ def test_refused_narrowing_is_not_left_unchecked_in_the_plan(database) -> None:
     for alter in steps_of(plan, "alter_columns", "tasks"):
         statement = next(s for s in alter.sql if s.upper().startswith("ALTER TABLE"))
         for col in re.findall(r'ALTER COLUMN "?(\w+)"? TYPE character varying\(50\)', statement):
-            assert any(f"length({col}) > 50" in s for s in alter.sql), (col, alter.sql)
+            assert any(re.search(rf'length\("?{col}"?\) > 50', s) for s in alter.sql), (col, alter.sql)
             assert col in alter.summary, (col, alter.summary)
 
 
@@ -274,7 +253,8 @@ def test_unknown_table_and_type_are_left_alone_and_reported(database) -> None:
     for s in plan.steps:
         assert s.object not in ("my_notes", "mood") and s.table != "my_notes"
         assert not any("my_notes" in sql or "mood" in sql for sql in s.sql), (s.action, s.sql)
-    code, out, _ = cli(url, "plan", "--legacy-timezone", TOKYO)
+    result = bridge_cli(url, "plan", "--legacy-timezone", TOKYO)
+    code, out = result.returncode, result.stdout
     assert code == 0
     assert re.search(r"left alone: .*my_notes", out), out
 
@@ -306,14 +286,16 @@ def test_cli_refusal_exits_3_and_prints_the_remedy(database, case: str) -> None:
     assert expected, "the case must be a refusal"
     zone_args = ["--legacy-timezone", zone] if zone else []
 
-    code, out, err = cli(url, "plan", *zone_args)
+    result = bridge_cli(url, "plan", *zone_args)
+    code, out, err = result.returncode, result.stdout, result.stderr
     assert code == 3, (out, err)
     assert "REFUSED" in out
     for refusal in expected:
         assert refusal.object in out
         assert refusal.remedy in out
 
-    code, out, _ = cli(url, "plan", "--json", *zone_args)
+    result = bridge_cli(url, "plan", "--json", *zone_args)
+    code, out = result.returncode, result.stdout
     assert code == 3
     data = json.loads(out)
     assert data["status"] == "refused"
@@ -340,5 +322,5 @@ def test_database_from_a_newer_release_is_refused_not_bridged(db_url: URL) -> No
     applied = run([*CLI, "apply"], db_url)
     assert applied.returncode == 3
     status = run([*CLI, "status"], db_url)
-    assert status.returncode == 0 and "a revision this release does not know" in status.stdout
+    assert status.returncode == 0 and "which this release does not know" in status.stdout
     assert fingerprint(db_url) == before

@@ -27,12 +27,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from nakamura_misaki_db.legacy.sample_data import populate
-from nakamura_misaki_db.legacy.states import build_state
 from nakamura_misaki_db.migrations import head_revision
 from nakamura_misaki_db.urls import with_password
 
-from .helpers import ALEMBIC_INI, REPO, admin_engine, fingerprint, rows, scalar, version_rows
+from .helpers import ALEMBIC_INI, REPO, admin_engine, build, fingerprint, rows, scalar, version_rows
 
 BIN = Path(sys.executable).parent
 INIT_DB = str(BIN / "nakamura-init-db")
@@ -85,17 +83,6 @@ def one_line(result: subprocess.CompletedProcess[str], prefix: str) -> str:
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(prefix), result.stderr
     return lines[0]
-
-
-def build(url: URL, state: str, n: int | None = 100) -> None:
-    eng = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        with eng.begin() as conn:
-            build_state(conn, state)
-            if n:
-                populate(conn, state, rows=n)
-    finally:
-        eng.dispose()
 
 
 def server_objects(server_url: URL) -> tuple[list, list]:
@@ -353,7 +340,7 @@ def test_server_without_creatable_pgvector(weak_role: WeakRole) -> None:
 
 def test_corrupt_plan_files(make_db, tmp_path: Path) -> None:
     db = make_db()
-    build(db, "S1")
+    build(db, "S1", rows=100)
     good = tmp_path / "good.json"
     made = cli([BRIDGE, "plan", "--legacy-timezone", "Asia/Tokyo", "--out", str(good)], marked(db))
     assert made.returncode == 0, made.stderr
@@ -400,8 +387,8 @@ def test_corrupt_plan_files(make_db, tmp_path: Path) -> None:
 
 def test_plan_from_another_database_is_refused(make_db, tmp_path: Path) -> None:
     source, other = make_db(), make_db()
-    build(source, "S1")
-    build(other, "S2")
+    build(source, "S1", rows=100)
+    build(other, "S2", rows=100)
     saved = tmp_path / "plan.json"
     made = cli([BRIDGE, "plan", "--legacy-timezone", "Asia/Tokyo", "--out", str(saved)], marked(source))
     assert made.returncode == 0, made.stderr
@@ -420,7 +407,7 @@ def test_plan_from_another_database_is_refused(make_db, tmp_path: Path) -> None:
 
 
 def test_unknown_legacy_timezone(db_url: URL) -> None:
-    build(db_url, "S1")
+    build(db_url, "S1", rows=100)
     before = fingerprint(db_url)
     commands = ([BRIDGE, "plan", "--legacy-timezone", "Mars/Olympus_Mons"],
                 [BRIDGE, "apply", "--legacy-timezone", "Mars/Olympus_Mons"],
@@ -434,7 +421,7 @@ def test_unknown_legacy_timezone(db_url: URL) -> None:
 
 
 def test_bad_durations(db_url: URL) -> None:
-    build(db_url, "S1")
+    build(db_url, "S1", rows=100)
     before = fingerprint(db_url)
     cases = [
         ([BRIDGE, "apply", "--legacy-timezone", "Asia/Tokyo", "--lock-timeout", "soon"], {}, BRIDGE_PREFIX),
@@ -457,7 +444,7 @@ def test_bad_durations(db_url: URL) -> None:
 
 def test_marker_password_never_leaks_on_the_whole_journey(db_url: URL, tmp_path: Path) -> None:
     """S1 with data: refused by alembic and init-db, then status, plan, apply, upgrade; all with the marker."""
-    build(db_url, "S1")
+    build(db_url, "S1", rows=100)
     url = marked(db_url)
     outputs: list[str] = []
 

@@ -1,12 +1,12 @@
 """What revision 0001 runs: refuse on drift, otherwise create whatever is missing.
 
-The database is read first and compared with the frozen 0001 definition. Any
-object that exists but differs (or a legacy table beside the target) stops
-the run before a single statement is written, with every difference listed:
-such a database needs ``baseline-bridge``, which knows how to reconcile it
-without losing data. Only additive differences are closed here, and those
-that could fail on data (a unique constraint over duplicates, a foreign key
-over orphans) are checked first.
+The database is read first and compared with the frozen 0001 definition
+(``target``). Any object that exists but differs (or a legacy table beside the
+target) stops the run before a single statement is written, with every
+difference listed: such a database needs ``baseline-bridge``, which knows how
+to reconcile it without losing data. Only additive differences are closed
+here, and those that could fail on data (a unique constraint over duplicates,
+a foreign key over orphans) are checked first.
 """
 
 from __future__ import annotations
@@ -14,11 +14,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from . import baseline_0001 as frozen
-from .catalog import Catalog, catalog_from_definition, inspect_database
-from .ddl import create_statements, quote, run_sql
-from .drift import Difference, blocking, diff
+from . import ddl, target
+from .catalog import inspect_database
+from .db import run_sql
+from .dbstate import differences_from_0001
+from .diff import Difference, DiffKind, blocking
 from .errors import DriftError, Refused
+from .facts import count_duplicates, orphan_keys
+from .quoting import ident
 
 BRIDGE_HINT = (
     "Nothing was changed. This database was not built by this migration chain: "
@@ -26,56 +29,66 @@ BRIDGE_HINT = (
 )
 
 
-def target_catalog() -> Catalog:
-    """The frozen 0001 definition, as a catalog."""
-    return catalog_from_definition(frozen.metadata, frozen.ENTITIES, frozen.SCHEMA)
-
-
-def _data_blockers(conn: Connection, differences: list[Difference]) -> list[Difference]:
+def _data_blockers(conn: Connection, additive: list[Difference], catalog_tables: dict) -> list[Difference]:
     """Additive differences that cannot be closed because of the rows already there."""
     out: list[Difference] = []
-    for d in differences:
-        if d.kind == "missing_unique" and d.table:
-            cols = ", ".join(quote(c) for c in d.expected)
-            dup = conn.scalar(sa.text(
-                f"SELECT count(*) FROM (SELECT 1 FROM {quote(d.table)} GROUP BY {cols}"
-                " HAVING count(*) > 1) AS dups"
-            ))
-            if dup:
-                out.append(Difference("duplicates_block_unique", d.object, d.table,
-                                      expected=d.expected, actual=f"{dup} duplicated key(s)"))
-        elif d.kind == "missing_foreign_key" and d.table:
-            fk = frozen.metadata.tables[d.table].foreign_key_constraints
-            constraint = next(c for c in fk if c.name == d.object)
-            cond = " AND ".join(
-                f"c.{quote(col.name)} = p.{quote(el.column.name)}"
-                for col, el in zip(constraint.columns, constraint.elements, strict=True)
-            )
-            notnull = " AND ".join(f"c.{quote(col.name)} IS NOT NULL" for col in constraint.columns)
-            orphans = conn.scalar(sa.text(
-                f"SELECT count(*) FROM {quote(d.table)} c WHERE {notnull} AND NOT EXISTS "
-                f"(SELECT 1 FROM {quote(constraint.referred_table.name)} p WHERE {cond})"
-            ))
+    for d in additive:
+        table = catalog_tables.get(d.table) if d.table else None
+        if table is None or not table.has_rows:
+            continue
+        if d.kind == DiffKind.MISSING_UNIQUE:
+            dups = count_duplicates(conn, d.table, list(d.expected))
+            if dups.keys:
+                out.append(Difference(DiffKind.DUPLICATES_BLOCK_UNIQUE, d.object, d.table, expected=d.expected,
+                                      actual=f"{dups.keys} duplicated key(s)"))
+        elif d.kind == DiffKind.MISSING_FOREIGN_KEY:
+            fk = target.foreign_key(d.table, d.object)
+            parent = fk.referred_table.name
+            if parent not in catalog_tables:
+                continue
+            orphans = orphan_keys(conn, table, parent, [c.name for c in fk.columns],
+                                  [e.column.name for e in fk.elements])
             if orphans:
-                out.append(Difference("orphans_block_foreign_key", d.object, d.table,
-                                      expected=d.expected, actual=f"{orphans} orphan row(s)"))
+                out.append(Difference(DiffKind.ORPHANS_BLOCK_FOREIGN_KEY, d.object, d.table, expected=d.expected,
+                                      actual=f"orphan row(s) with key {', '.join(orphans)}"))
     return out
 
 
-def format_drift(problems: list[Difference]) -> str:
-    lines = [f"the database differs from revision 0001 in {len(problems)} way(s):"]
+def format_drift(differences: list[Difference], problems: list[Difference]) -> str:
+    lines = [f"the database differs from revision 0001 in {len(differences)} way(s); "
+             f"{len(problems)} cannot be closed by creating what is missing:"]
     lines += [f"  - {p.describe()}" for p in problems]
     lines.append(BRIDGE_HINT)
     return "\n".join(lines)
 
 
-def check(conn: Connection) -> tuple[list[Difference], list[Difference]]:
-    """(additive differences to close, problems that forbid running 0001)."""
-    differences = diff(inspect_database(conn, frozen.SCHEMA), target_catalog())
+def check(conn: Connection) -> tuple[list[Difference], list[Difference], list[Difference]]:
+    """(every difference, additive differences to close, problems that forbid running 0001)."""
+    catalog = inspect_database(conn, target.SCHEMA)
+    differences = differences_from_0001(catalog, target.target_catalog())
     problems = blocking(differences)
     additive = [d for d in differences if d.additive]
-    problems += _data_blockers(conn, additive)
-    return additive, problems
+    problems += _data_blockers(conn, additive, catalog.tables)
+    return differences, additive, problems
+
+
+def statements_for(d: Difference) -> list[str]:
+    """The statements that close an additive difference ``d``, rendered from the frozen definition."""
+    if d.kind == DiffKind.MISSING_EXTENSION:
+        return [ddl.create_extension(target.extension(d.object))]
+    if d.kind == DiffKind.MISSING_ENUM:
+        return [ddl.create_enum(target.enum(d.object))]
+    if d.kind == DiffKind.MISSING_TABLE:
+        return ddl.create_table(target.table(d.object))
+    if d.kind == DiffKind.MISSING_INDEX:
+        return [ddl.create_index(target.index(d.object))]
+    if d.kind in (DiffKind.MISSING_UNIQUE, DiffKind.MISSING_FOREIGN_KEY):
+        assert d.table is not None
+        return [ddl.add_constraint(target.constraint(d.table, d.object))]
+    if d.kind == DiffKind.MISSING_DEFAULT:
+        assert d.table is not None
+        return [ddl.alter_table(d.table, [ddl.set_default(d.column, str(d.expected))])]
+    raise ValueError(f"{d.kind} is not an additive difference")
 
 
 def upgrade(conn: Connection) -> list[str]:
@@ -83,17 +96,17 @@ def upgrade(conn: Connection) -> list[str]:
 
     Returns the statements it ran (empty when everything was already there).
     """
-    additive, problems = check(conn)
+    differences, additive, problems = check(conn)
     if problems:
-        raise DriftError(format_drift(problems), problems)
+        raise DriftError(format_drift(differences, problems), problems)
     ran: list[str] = []
     for d in additive:
-        for sql in create_statements(d, frozen.metadata, frozen.ENTITIES):
+        for sql in statements_for(d):
             try:
                 with conn.begin_nested():
                     run_sql(conn, sql)
             except sa.exc.ProgrammingError as exc:
-                if d.kind == "missing_extension" and "permission denied" in str(exc).lower():
+                if d.kind == DiffKind.MISSING_EXTENSION and "permission denied" in str(exc).lower():
                     raise Refused(
                         f'the "{d.object}" extension is missing and this role may not create it. '
                         f"Ask a superuser to run: CREATE EXTENSION {d.object}; then retry. "
@@ -106,19 +119,20 @@ def upgrade(conn: Connection) -> list[str]:
 
 def downgrade(conn: Connection, *, allow_data_loss: bool = False) -> None:
     """Drop what 0001 created. Refuses to drop tables with rows unless told to."""
-    present = [t for t in reversed(frozen.metadata.sorted_tables)
-               if conn.scalar(sa.text("SELECT to_regclass(:t)"), {"t": f"public.{quote(t.name)}"})]
+    present = [t for t in reversed(target.tables_in_order())
+               if conn.scalar(sa.text("SELECT to_regclass(:t)"), {"t": ident(target.SCHEMA, t.name)})]
     if not allow_data_loss:
         full = [t.name for t in present
-                if conn.scalar(sa.text(f"SELECT EXISTS (SELECT 1 FROM {quote(t.name)})"))]
+                if conn.scalar(sa.text(f"SELECT EXISTS (SELECT 1 FROM {ident(target.SCHEMA, t.name)})"))]
         if full:
             raise Refused(
                 "downgrading 0001 would drop tables that hold rows: " + ", ".join(full)
-                + ". Back them up, then rerun with `-x allow_data_loss=true`. Nothing was changed."
+                + ". Back them up, then rerun with `alembic -x allow_data_loss=true downgrade base`. "
+                "Nothing was changed."
             )
     for t in present:
-        run_sql(conn, f"DROP TABLE {quote(t.name)}")
-    for enum in reversed(frozen.ENUMS):
-        run_sql(conn, f"DROP TYPE IF EXISTS {quote(enum.schema)}.{quote(enum.signature)}")
+        run_sql(conn, f"DROP TABLE {ident(target.SCHEMA, t.name)}")
+    for enum in reversed(target.enums()):
+        run_sql(conn, ddl.entity_sql(enum.to_sql_statement_drop()))
     # The vector extension stays: on production a separate superuser service
     # owns it, and other databases objects may depend on it.

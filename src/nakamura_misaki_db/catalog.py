@@ -1,7 +1,7 @@
 """Read a schema into plain, comparable data: from a live database or from a definition.
 
 Both readers produce the same ``Catalog`` shape, so comparing a database with
-the frozen ``0001`` definition is a comparison of two values (see ``drift``).
+the frozen ``0001`` definition is a comparison of two values (see ``diff``).
 Reading a database touches only the catalog (plus O(1) probes), never scans
 table data: its cost does not grow with row counts.
 """
@@ -18,10 +18,10 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.engine import Connection
 
 from .pg_enum import PGEnum
+from .quoting import ident
 from .version_table import VERSION_TABLE, read_version
 
 __all__ = ["Catalog", "catalog_from_definition", "inspect_database", "read_version"]
-
 
 
 @dataclass(frozen=True)
@@ -249,10 +249,6 @@ def _index_options(reflected: dict[str, Any]) -> tuple[str, ...]:
     return tuple(opts)
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def inspect_database(conn: Connection, schema: str = "public") -> Catalog:
     """Read the live catalog of ``schema``. Trusts nothing but the catalog itself."""
     insp = sa.inspect(conn)
@@ -288,7 +284,7 @@ def inspect_database(conn: Connection, schema: str = "public") -> Catalog:
             if i["name"] not in constraint_names and not i.get("duplicates_constraint")
         )
         estimated, size = stats.get(name, (0, 0))
-        qualified = f"{_quote(schema)}.{_quote(name)}"
+        qualified = ident(schema, name)
         has_rows = bool(conn.scalar(sa.text(f"SELECT EXISTS (SELECT 1 FROM {qualified})")))
         if has_rows and estimated == 0:
             estimated = int(conn.scalar(sa.text(

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import os
-import warnings
+import tempfile
 from pathlib import Path
-
-import sqlalchemy as sa
-from sqlalchemy.engine import URL
+from typing import Any
 
 from .errors import BadInput
-from .urls import parse_database_url
+from .urls import DatabaseUrl
 
 DATA_DIR_ENV = "NAKAMURA_DB_EMBEDDED_DIR"
 DEFAULT_DATABASE = "nakamura_misaki"
@@ -25,8 +23,23 @@ def default_data_dir() -> Path:
     return Path(base) / "nakamura-misaki-db" / "pgdata"
 
 
-def start_server(data_dir: Path, *, keep_running: bool = False):
-    """Start (or reuse) a pgserver instance in ``data_dir``."""
+def _ensure_runtime_dir() -> None:
+    """Give pgserver a runtime directory of our own when the session has none.
+
+    pgserver keeps its lock file and socket fallback in the user's runtime
+    directory, which systemd units and CI do not have; platformdirs then warns
+    on every start. A private, user-only directory under the temp dir is what
+    it falls back to anyway, so name it ourselves and stay silent.
+    """
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        return
+    path = Path(tempfile.gettempdir()) / f"nakamura-db-runtime-{os.getuid()}"
+    path.mkdir(mode=0o700, exist_ok=True)
+    os.environ["XDG_RUNTIME_DIR"] = str(path)
+
+
+def import_pgserver() -> Any:
+    _ensure_runtime_dir()
     try:
         import pgserver
     except ImportError:
@@ -34,36 +47,40 @@ def start_server(data_dir: Path, *, keep_running: bool = False):
             "DATABASE_URL is not set and the embedded PostgreSQL is not installed: "
             f"set DATABASE_URL or run {INSTALL_HINT}"
         ) from None
+    return pgserver
+
+
+def start_server(data_dir: Path, *, keep_running: bool = False) -> Any:
+    """Start (or reuse) a pgserver instance in ``data_dir``."""
+    pgserver = import_pgserver()
     data_dir.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings():
-        # platformdirs warns when XDG_RUNTIME_DIR is unset (systemd units, CI); pgserver copes.
-        warnings.simplefilter("ignore")
-        return pgserver.get_server(data_dir, cleanup_mode=None if keep_running else "stop")
+    return pgserver.get_server(data_dir, cleanup_mode=None if keep_running else "stop")
 
 
-def ensure_database(server_url: URL, name: str) -> URL:
-    """Create database ``name`` on the server if it is missing; return its URL."""
-    engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
-            if not exists:
-                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    finally:
-        engine.dispose()
-    return server_url.set(database=name)
+def server_url(server: Any) -> DatabaseUrl:
+    return DatabaseUrl.parse(server.get_uri(), source="embedded server")
+
+
+def ensure_database(url: DatabaseUrl, name: str) -> DatabaseUrl:
+    """Create database ``name`` on the server of ``url`` if it is missing; return its URL."""
+    from .db import psycopg_connect
+    from .quoting import ident
+
+    with psycopg_connect(url, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(f"CREATE DATABASE {ident(name)}")
+    return url.with_database(name)
 
 
 # Held for the life of the process: pgserver stops the server when the last
 # handle in any process goes away.
-_servers: dict[Path, object] = {}
+_servers: dict[Path, Any] = {}
 
 
-def embedded_database_url(data_dir: Path | None = None, database: str = DEFAULT_DATABASE) -> URL:
+def embedded_database_url(data_dir: Path | None = None, database: str = DEFAULT_DATABASE) -> DatabaseUrl:
     data_dir = (data_dir or default_data_dir()).resolve()
     server = _servers.get(data_dir)
     if server is None:
         server = start_server(data_dir)
         _servers[data_dir] = server
-    server_url = parse_database_url(server.get_uri(), source="embedded server")
-    return ensure_database(server_url, database)
+    return ensure_database(server_url(server), database)

@@ -1,10 +1,12 @@
 """``nakamura-init-db``: bring the database to head on every deploy.
 
-Run by a systemd oneshot before the application starts. Each run takes the
-migration advisory lock, refuses a database that needs ``baseline-bridge``
-(legacy revision id, or a schema that differs from revision 0001), and
-otherwise runs ``alembic upgrade head``. Every step is idempotent, so running
-it on every deploy is safe and needs no "already done" flag file.
+Run by a systemd oneshot before the application starts. A database already at
+head is answered from ``alembic_version`` with psycopg alone (no SQLAlchemy,
+no Alembic: the usual deploy costs little more than one query). Otherwise it
+runs ``alembic upgrade head``, whose ``env.py`` takes the migration advisory
+lock, classifies the database (``dbstate``) and refuses, changing nothing, one
+that needs ``baseline-bridge``. Every step is idempotent, so running it on
+every deploy is safe and needs no "already done" flag file.
 
 stdout gets exactly one line on success; errors are one line on stderr.
 """
@@ -12,22 +14,15 @@ stdout gets exactly one line on success; errors are one line on stderr.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy.engine import URL
-from sqlalchemy.exc import SQLAlchemyError
-
-# Imports are kept light on purpose: a deploy whose database is already at head
-# answers from alembic_version and the versions directory alone, without
-# loading Alembic, alembic-utils or the models (see bench/ for the cost).
+# Imports are kept light on purpose (see bench/): everything heavier than psycopg
+# is imported inside the functions that need it, after the no-op check.
 from . import __version__, migrations
-from .db import connect, describe_sql_error
 from .errors import EXIT_ERROR, EXIT_OK, DriftError, MigrationError, Refused
-from .legacy_chain import legacy_ids_in
 from .locking import (
     DEFAULT_LOCK_TIMEOUT,
     DEFAULT_LOCK_WAIT,
@@ -37,8 +32,8 @@ from .locking import (
     lock_wait_setting,
     validate_duration,
 )
-from .urls import EXAMPLE, masked, parse_database_url, redact, url_from_env
-from .version_table import numbered_head, read_version
+from .urls import EXAMPLE, DatabaseUrl, redact, resolve_database_url
+from .version_table import numbered_head, read_version_psycopg
 
 PROG = "nakamura-init-db"
 
@@ -68,7 +63,11 @@ exit status:
   0  the database is at head (migrated now, or already there)
   1  error (cannot connect, lock timeout, SQL error); the run's transaction is rolled back
   2  bad usage or input (unsupported URL, bad duration)
-  3  refused: the database needs `baseline-bridge plan` / `apply`; nothing was changed
+  3  refused: the database needs `baseline-bridge plan` / `apply`, or was migrated by a
+     release this one does not know; nothing was changed
+
+example:
+  DATABASE_URL=postgresql+asyncpg://nakamura_misaki@localhost:5432/nakamura_misaki {PROG}
 """
 
 
@@ -89,57 +88,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _resolve_url(explicit: str | None) -> URL:
-    if explicit is not None:
-        return parse_database_url(explicit, source="--database-url")
-    url = url_from_env()
-    if url is not None:
-        return url
-    from .embedded import default_data_dir, embedded_database_url
-
-    print(f"{PROG}: DATABASE_URL is not set: using the embedded PostgreSQL in {default_data_dir()}",
-          file=sys.stderr)
-    return embedded_database_url()
-
-
-def _read_version(url: URL) -> tuple[str, ...] | None:
-    with connect(url) as conn:
-        return read_version(conn)
-
-
-class _StepRecorder(logging.Handler):
-    """Records the migration steps this run applied, as Alembic reports them, under the lock.
-
-    What the database was *before* must come from inside the locked run: a version read
-    earlier is stale when another deploy migrates in between, and then every concurrent run
-    would claim it migrated the database.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.steps: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        # alembic.runtime.migration logs log.info("Running %s", step) for each step it applies.
-        step = record.args[0] if record.msg == "Running %s" and isinstance(record.args, tuple) and record.args \
-            else None
-        if step is not None and getattr(step, "is_upgrade", False):
-            self.steps.append((tuple(step.from_revisions_no_deps), tuple(step.to_revisions_no_deps)))
-
-
-def _check_known(version: tuple[str, ...] | None) -> None:
-    """A revision this package does not know (and that is not legacy): a newer release migrated it."""
-    if not version or legacy_ids_in(version):
-        return  # legacy ids are refused by env.py, under the lock
-    unknown = sorted(set(version) - migrations.known_revisions())
-    if unknown:
-        raise MigrationError(
-            f"the database is at revision {', '.join(unknown)}, which this release does not know "
-            f"(newest here: {migrations.head_revision()}); it was probably migrated by a newer release. "
-            "Deploy that release again; nothing was changed."
-        )
-
-
 def _one_line(message: str, cause: BaseException | None) -> str:
     """The journal gets one line; the drift guard's list of differences is summarised."""
     lines = [ln.strip() for ln in message.strip().splitlines() if ln.strip()]
@@ -153,6 +101,8 @@ def _one_line(message: str, cause: BaseException | None) -> str:
 
 
 def _configure_logging(debug: bool) -> None:
+    import logging
+
     if debug:
         logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                             format="%(levelname)-5.5s [%(name)s] %(message)s")
@@ -164,75 +114,90 @@ def _configure_logging(debug: bool) -> None:
 @dataclass
 class Outcome:
     head: str
-    applied: list[str]  # revisions this run applied, in order (empty: nothing to do)
-    was: tuple[str, ...]  # the version before this run's first step (empty: none)
+    applied: list[str] = field(default_factory=list)  # revisions this run applied, in order
+    was: tuple[str, ...] = ()  # the version before this run's first step (empty: none)
 
 
-def already_at_head(url: URL) -> str | None:
-    """The head id when the database records exactly it (nothing to do, nothing to lock), else None."""
+def already_at_head(url: DatabaseUrl) -> str | None:
+    """The head id when the database records exactly it (nothing to do, nothing to lock), else None.
+
+    Any other answer (legacy, empty, behind, newer) takes the full path, where
+    the lock is taken and the classifier decides.
+    """
+    from .db import psycopg_connect
+
     head = numbered_head(migrations.script_location() / "versions")
-    return head if head is not None and _read_version(url) == (head,) else None
+    if head is None:
+        return None
+    with psycopg_connect(url) as conn:
+        return head if read_version_psycopg(conn) == (head,) else None
 
 
-def run(url: URL, lock_timeout: str | None = None) -> Outcome:
-    """Upgrade ``url`` to head; say what this run (and only this run) did."""
+def run(url: DatabaseUrl, lock_timeout: str | None = None) -> Outcome:
+    """Upgrade ``url`` to head; say what this run (and only this run) did.
+
+    What was applied comes from Alembic's ``on_version_apply`` hook, called
+    under the lock: a version read before the run would be stale whenever
+    another deploy migrated in between.
+    """
     from alembic import command
 
-    _check_known(_read_version(url))
+    from .db import connect
+    from .version_table import read_version
+
     cfg = migrations.alembic_config(url)
     if lock_timeout is not None:
-        # env.py reads it as `-x lock_timeout=...`, exactly like the alembic CLI.
-        cfg.cmd_opts = argparse.Namespace(x=[f"lock_timeout={lock_timeout}"])
-    recorder = _StepRecorder()
-    step_log = logging.getLogger("alembic.runtime.migration")
-    saved_level = step_log.level
-    step_log.addHandler(recorder)
-    if not step_log.isEnabledFor(logging.INFO):
-        step_log.setLevel(logging.INFO)
-    try:
-        command.upgrade(cfg, "head")
-    finally:
-        step_log.removeHandler(recorder)
-        step_log.setLevel(saved_level)
-    head = ",".join(_read_version(url) or ())
-    if not recorder.steps:
-        return Outcome(head, [], ())
-    return Outcome(head, [",".join(to) for _, to in recorder.steps], recorder.steps[0][0])
+        cfg.attributes["lock_timeout"] = lock_timeout
+    applied: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+    cfg.attributes["applied_steps"] = applied
+    command.upgrade(cfg, "head")
+    with connect(url) as conn:
+        head = ",".join(read_version(conn) or ())
+    if not applied:
+        return Outcome(head)
+    return Outcome(head, [",".join(to) for _, to in applied], applied[0][0])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _configure_logging(args.debug)
-    url: URL | None = None
+    url: DatabaseUrl | None = None
     try:
         lock_timeout = validate_duration(args.lock_timeout, "--lock-timeout") if args.lock_timeout else None
         lock_timeout_setting(lock_timeout)  # bad environment values are usage errors, found before connecting
         lock_wait_setting()
-        url = _resolve_url(args.database_url)
+        url = resolve_database_url(args.database_url, announce=lambda text: print(f"{PROG}: {text}", file=sys.stderr))
         head = already_at_head(url)
         if head is not None:
-            print(f"database already at head {head}, nothing to do: {masked(url)}")
+            print(f"database already at head {head}, nothing to do: {url.masked()}")
             return EXIT_OK
+        _configure_logging(args.debug)
         outcome = run(url, lock_timeout)
     except MigrationError as exc:
         return _fail(redact(str(exc), url), exc, exc.exit_code, args.debug)
-    except SQLAlchemyError as exc:
-        return _fail(describe_sql_error(exc, url), exc, EXIT_ERROR, args.debug)
     except Exception as exc:
-        from alembic.util import CommandError
-
-        if not isinstance(exc, CommandError):
-            return _fail(redact(f"{type(exc).__name__}: {exc}", url), exc, EXIT_ERROR, args.debug)
-        cause = exc.__cause__
-        code = cause.exit_code if isinstance(cause, MigrationError) else EXIT_ERROR
-        return _fail(redact(str(exc), url), cause, code, args.debug)
+        return _fail_unexpected(exc, url, args.debug)
 
     if not outcome.applied:
-        print(f"database already at head {outcome.head}, nothing to do: {masked(url)}")
+        print(f"database already at head {outcome.head}, nothing to do: {url.masked()}")
     else:
         was = ",".join(outcome.was) or "empty"
-        print(f"database at head {outcome.head} (was {was}; applied {', '.join(outcome.applied)}): {masked(url)}")
+        print(f"database at head {outcome.head} (was {was}; applied {', '.join(outcome.applied)}): {url.masked()}")
     return EXIT_OK
+
+
+def _fail_unexpected(exc: Exception, url: DatabaseUrl | None, debug: bool) -> int:
+    from alembic.util import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .db import describe_sql_error
+
+    if isinstance(exc, SQLAlchemyError):
+        return _fail(describe_sql_error(exc, url), exc, EXIT_ERROR, debug)
+    if not isinstance(exc, CommandError):
+        return _fail(redact(f"{type(exc).__name__}: {exc}", url), exc, EXIT_ERROR, debug)
+    cause = exc.__cause__
+    code = cause.exit_code if isinstance(cause, MigrationError) else EXIT_ERROR
+    return _fail(redact(str(exc), url), cause, code, debug)
 
 
 def _fail(message: str, cause: BaseException | None, code: int, debug: bool) -> int:

@@ -14,12 +14,18 @@ LEGACY_REVISIONS: tuple[str, ...] = (
     "004_add_unique_constraint_to_conversations",
 )
 
+# The application's second chain (app-chain.md): it consolidated the legacy chain into
+# a new "001" and went on with 002-006. These are legacy ids too; "001" belongs to both
+# chains, and only the catalog can tell which one wrote it.
+APP_CHAIN_REVISIONS: tuple[str, ...] = ("001", "002", "003", "004", "005", "006")
+
 # Tables that only legacy revisions created (`001`); never part of the target.
 LEGACY_ONLY_TABLES: frozenset[str] = frozenset({"notes", "sessions"})
 
 
 def legacy_ids_in(version_rows: tuple[str, ...] | None) -> list[str]:
-    return [v for v in (version_rows or ()) if v in LEGACY_REVISIONS]
+    """Ids of either retired chain found in ``alembic_version``, in the order they appear."""
+    return [v for v in (version_rows or ()) if v in LEGACY_REVISIONS or v in APP_CHAIN_REVISIONS]
 
 
 # Legacy spellings of target enum labels (target-schema.md): what SQLAlchemy's

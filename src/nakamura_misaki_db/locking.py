@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import re
-
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from typing import TYPE_CHECKING
 
 from .errors import BadInput, LockTimeout
+
+if TYPE_CHECKING:  # SQLAlchemy is imported only when a lock is taken: the no-op deploy never does
+    from sqlalchemy.engine import Connection
 
 # The eight ASCII bytes "nakamisa" read as a big-endian signed 64-bit integer.
 MIGRATION_LOCK_KEY = 7953756483104633697
@@ -46,6 +47,8 @@ def lock_wait_setting(explicit: str | None = None) -> str:
 
 
 def set_local(conn: Connection, name: str, value: str) -> None:
+    import sqlalchemy as sa
+
     conn.execute(sa.text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
 
 
@@ -61,6 +64,8 @@ def take_migration_lock(conn: Connection, *, wait: str | None = None,
     Must run inside the transaction that does the work: the lock lasts exactly
     as long as that transaction.
     """
+    import sqlalchemy as sa
+
     wait_value = lock_wait_setting(wait)
     timeout_value = lock_timeout_setting(lock_timeout)
     set_local(conn, "lock_timeout", wait_value)

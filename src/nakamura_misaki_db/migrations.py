@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import URL
-
 if TYPE_CHECKING:
     from alembic.config import Config
+
+    from .urls import DatabaseUrl
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -30,7 +30,7 @@ def script_location() -> Path:
     )
 
 
-def alembic_config(url: URL | None = None, *, stdout=None) -> Config:
+def alembic_config(url: DatabaseUrl | None = None, *, stdout=None) -> Config:
     """A Config equivalent to the repository's alembic.ini, for installed use."""
     from alembic.config import Config
 
@@ -50,6 +50,13 @@ def head_revision() -> str:
 
     heads = ScriptDirectory.from_config(alembic_config()).get_heads()
     return heads[0] if len(heads) == 1 else ",".join(heads)
+
+
+def chain_revisions() -> list[str]:
+    """This release's revisions, oldest first (the chain is linear: lint enforces it)."""
+    from alembic.script import ScriptDirectory
+
+    return [r.revision for r in reversed(list(ScriptDirectory.from_config(alembic_config()).walk_revisions()))]
 
 
 def known_revisions() -> set[str]:

@@ -1,4 +1,4 @@
-"""Reading ``alembic_version`` and the newest revision, with nothing heavier than SQLAlchemy.
+"""Reading ``alembic_version`` and the newest revision, with nothing heavier than psycopg.
 
 Kept apart so the no-op deploy (database already at head) answers without
 importing Alembic, alembic-utils or the models.
@@ -8,25 +8,35 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from .quoting import ident
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 VERSION_TABLE = "alembic_version"
 _NUMBERED = re.compile(r"^(\d{4})_\w+\.py$")
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def read_version(conn: Connection, schema: str = "public") -> tuple[str, ...] | None:
     """Rows of ``alembic_version``, or None when the table does not exist."""
-    exists = conn.scalar(sa.text("SELECT to_regclass(:t)"), {"t": f"{_quote(schema)}.{VERSION_TABLE}"})
+    import sqlalchemy as sa
+
+    table = ident(schema, VERSION_TABLE)
+    exists = conn.scalar(sa.text("SELECT to_regclass(:t)"), {"t": table})
     if exists is None:
         return None
-    rows = conn.execute(sa.text(f"SELECT version_num FROM {_quote(schema)}.{VERSION_TABLE}"))
+    rows = conn.execute(sa.text(f"SELECT version_num FROM {table}"))
     return tuple(sorted(str(r[0]) for r in rows))
+
+
+def read_version_psycopg(conn: Any, schema: str = "public") -> tuple[str, ...] | None:
+    """The same, on a plain psycopg connection (the no-op deploy path: no SQLAlchemy)."""
+    table = ident(schema, VERSION_TABLE)
+    if conn.execute("SELECT to_regclass(%s)", (table,)).fetchone()[0] is None:
+        return None
+    return tuple(sorted(str(r[0]) for r in conn.execute(f"SELECT version_num FROM {table}")))
 
 
 def numbered_head(versions_dir: Path) -> str | None:

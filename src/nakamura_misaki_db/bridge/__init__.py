@@ -3,8 +3,11 @@
 A pipeline of plain stages, each a module:
 
 - ``catalog.inspect_database`` (inspect): the live catalog as data;
-- ``drift.diff`` (diff): differences from the frozen 0001 definition;
-- ``plan``: ordered steps with SQL, reason, safety class and locks, or a refusal;
-- ``apply``: run the steps in one locked transaction;
-- ``verify``: prove no difference is left, inside that same transaction.
+- ``dbstate.classify``: what state the database is in;
+- ``diff.diff`` (diff): differences from the frozen 0001 definition (``target``);
+- ``facts.gather``: the data facts the decisions need;
+- ``plan`` + ``planners/*``: ordered steps with SQL, reason, safety class and locks, or refusals;
+- ``apply``: run the steps;
+- ``verify``: prove no difference is left, inside the same transaction;
+- ``run``: the orchestrator that holds them together under one lock and one transaction.
 """

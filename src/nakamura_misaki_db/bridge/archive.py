@@ -7,14 +7,12 @@ removed; every run leaves an audit row. Nothing of this lives in ``public``.
 
 from __future__ import annotations
 
-from ..ddl import quote
+from ..quoting import ident
 
 ARCHIVE_SCHEMA = "legacy_archive"
 AUDIT_TABLE = "bridge_runs"
 
-CREATE_SCHEMA = f"CREATE SCHEMA IF NOT EXISTS {ARCHIVE_SCHEMA}"
-
-CREATE_AUDIT = f"""CREATE TABLE IF NOT EXISTS {ARCHIVE_SCHEMA}.{AUDIT_TABLE} (
+CREATE_AUDIT = f"""CREATE TABLE IF NOT EXISTS {ident(ARCHIVE_SCHEMA, AUDIT_TABLE)} (
     run_id uuid PRIMARY KEY,
     finished_at timestamptz NOT NULL DEFAULT now(),
     source_state jsonb NOT NULL,
@@ -25,9 +23,10 @@ CREATE_AUDIT = f"""CREATE TABLE IF NOT EXISTS {ARCHIVE_SCHEMA}.{AUDIT_TABLE} (
 )"""
 
 
-def archived(name: str) -> str:
-    return f"{ARCHIVE_SCHEMA}.{quote(name)}"
-
-
 def duplicates_table(table: str) -> str:
     return f"{table}_duplicates"
+
+
+def cascade_table(schema: str, table: str) -> str:
+    """Where rows of ``schema.table`` go when a foreign key would change them as their parents move."""
+    return f"{table}_cascade" if schema == "public" else f"{schema}_{table}_cascade"

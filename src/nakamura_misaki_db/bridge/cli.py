@@ -11,13 +11,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..db import connect, describe_sql_error
 from ..errors import EXIT_ERROR, EXIT_OK, EXIT_REFUSED, BadInput, MigrationError
-from ..locking import is_lock_timeout, lock_timeout_message, lock_wait_setting, set_local
-from ..urls import masked, parse_database_url, redact, url_from_env
+from ..locking import is_lock_timeout, lock_timeout_message
+from ..urls import DatabaseUrl, candidate_urls, redact, resolve_database_url
 
 EXIT_CODES = textwrap.dedent(
     """\
@@ -126,19 +125,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def resolve_url(explicit: str | None) -> URL:
-    if explicit:
-        return parse_database_url(explicit, source="--database-url")
-    url = url_from_env()
-    if url is not None:
-        return url
-    from ..embedded import default_data_dir, embedded_database_url
-
-    url = embedded_database_url()
-    print(f"DATABASE_URL is not set: using the embedded PostgreSQL in {default_data_dir()}", file=sys.stderr)
-    return url
-
-
 def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
     if getattr(args, "json", False):
         print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
@@ -146,40 +132,35 @@ def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
         print(text)
 
 
+def _url(args: argparse.Namespace) -> DatabaseUrl:
+    return resolve_database_url(args.database_url)
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from .render import render_status
-    from .status import database_status
+    from .status import read_only_status
 
-    url = resolve_url(args.database_url)
-    with connect(url) as conn, conn.begin():
-        # Reading the catalog waits behind a running migration's locks: bounded.
-        set_local(conn, "lock_timeout", lock_wait_setting())
-        status = database_status(conn)
-    _emit(args, {"database": masked(url), **status.to_dict()}, render_status(status, masked(url)))
+    url = _url(args)
+    with connect(url) as conn:
+        status = read_only_status(conn)
+    _emit(args, {"database": url.masked(), **status.to_dict()}, render_status(status, url.masked()))
     return EXIT_OK
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from .plan import make_plan
+    from .plan import read_only_plan
     from .render import render_plan
 
-    url = resolve_url(args.database_url)
+    url = _url(args)
     with connect(url) as conn:
-        # Read-only: the transaction is rolled back at the end whatever happens.
-        transaction = conn.begin()
-        try:
-            conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-            set_local(conn, "lock_timeout", lock_wait_setting())
-            plan = make_plan(conn, legacy_timezone=args.legacy_timezone)
-        finally:
-            transaction.rollback()
-    plan.source["database"] = masked(url)
+        plan = read_only_plan(conn, legacy_timezone=args.legacy_timezone)
+    plan.source["database"] = url.masked()
     if args.out:
         try:
             Path(args.out).write_text(plan.to_json() + "\n", encoding="utf-8")
         except OSError as exc:
             raise BadInput(f"cannot write the plan to {args.out}: {exc.strerror}") from None
-    _emit(args, plan.to_dict(), render_plan(plan, masked(url), show_sql=args.sql))
+    _emit(args, plan.to_dict(), render_plan(plan, url.masked(), show_sql=args.sql))
     if args.out and not args.json:
         print(f"plan saved to {args.out}")
     return EXIT_REFUSED if plan.status == "refused" else EXIT_OK
@@ -202,22 +183,22 @@ def load_plan(path: str):
 
 def cmd_apply(args: argparse.Namespace) -> int:
     from ..locking import validate_duration
-    from .apply import apply_plan
     from .plan import validate_timezone
     from .render import render_apply
+    from .run import apply_plan
 
     saved = load_plan(args.plan) if args.plan else None
     if args.lock_timeout:
         validate_duration(args.lock_timeout, "--lock-timeout")
     if args.lock_wait:
         validate_duration(args.lock_wait, "--lock-wait")
-    url = resolve_url(args.database_url)
+    url = _url(args)
     with connect(url) as conn:
         with conn.begin():
             validate_timezone(conn, args.legacy_timezone)
         result = apply_plan(conn, saved=saved, legacy_timezone=args.legacy_timezone,
                             lock_timeout=args.lock_timeout, lock_wait=args.lock_wait)
-    _emit(args, {"database": masked(url), **result.to_dict()}, render_apply(result, masked(url)))
+    _emit(args, {"database": url.masked(), **result.to_dict()}, render_apply(result, url.masked()))
     return EXIT_OK
 
 
@@ -254,24 +235,11 @@ def _fail(args: argparse.Namespace, message: str, code: int) -> int:
     return code
 
 
-def _secret_urls(args: argparse.Namespace) -> list[URL]:
-    """Every URL whose password must be scrubbed from what we print (unparseable ones hold none we can find)."""
-    urls: list[URL] = []
-    for read in (lambda: parse_database_url(args.database_url) if getattr(args, "database_url", None) else None,
-                 url_from_env):
-        try:
-            url = read()
-        except MigrationError:
-            continue
-        if url is not None:
-            urls.append(url)
-    return urls
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    secrets = _secret_urls(args)
+    # Every URL whose password must be scrubbed from what we print.
+    secrets = candidate_urls(getattr(args, "database_url", None))
     try:
         return COMMANDS[args.command](args)
     except MigrationError as exc:

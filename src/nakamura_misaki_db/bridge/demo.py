@@ -9,20 +9,20 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.util import CommandError
-from sqlalchemy.engine import URL
 
 from ..catalog import read_version
-from ..db import connect
-from ..embedded import ensure_database, start_server
+from ..db import connect, make_engine, psycopg_connect
+from ..embedded import ensure_database, server_url, start_server
 from ..errors import EXIT_ERROR, EXIT_OK, BadInput
 from ..legacy.sample_data import populate
 from ..legacy.states import build_state
 from ..migrations import alembic_config, head_revision
-from ..urls import masked, parse_database_url
-from .apply import apply_plan
-from .plan import make_plan
+from ..quoting import ident
+from ..urls import DatabaseUrl
+from .plan import read_only_plan
 from .render import render_apply, render_plan, render_status
-from .status import database_status
+from .run import apply_plan
+from .status import read_only_status
 
 DEMO_DATABASE = "nakamura_misaki_demo"
 ZONE = "Asia/Tokyo"
@@ -48,7 +48,7 @@ _COUNTED = ("tasks", "conversations", "employees", "business_skills", "employee_
             "slack_users", "legacy_archive.conversations_duplicates")
 
 
-def _facts(url: URL) -> dict[str, Any]:
+def _facts(url: DatabaseUrl) -> dict[str, Any]:
     with connect(url) as conn:
         facts: dict[str, Any] = {k: conn.scalar(sa.text(q)) for k, q in _FACTS_SQL.items()}
         version = read_version(conn)
@@ -56,7 +56,7 @@ def _facts(url: URL) -> dict[str, Any]:
         for table in _COUNTED:
             schema, name = table.split(".") if "." in table else ("public", table)
             exists = conn.scalar(sa.text("SELECT to_regclass(:t)"), {"t": f"{schema}.{name}"})
-            facts[f"rows: {table}"] = conn.scalar(sa.text(f'SELECT count(*) FROM "{schema}"."{name}"')) \
+            facts[f"rows: {table}"] = conn.scalar(sa.text(f"SELECT count(*) FROM {ident(schema, name)}")) \
                 if exists else "-"
     return facts
 
@@ -83,16 +83,14 @@ def run_demo(*, rows: int = 2000, keep: str | None = None) -> int:
     try:
         _section("0. an embedded PostgreSQL 16 + pgvector")
         server = start_server(data_dir)
-        server_url = parse_database_url(server.get_uri(), source="embedded server")
-        admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{DEMO_DATABASE}" WITH (FORCE)')
-        admin.dispose()
-        url = ensure_database(server_url, DEMO_DATABASE)
-        print(f"server data in {data_dir}; database {masked(url)}")
+        admin_url = server_url(server)
+        with psycopg_connect(admin_url, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {ident(DEMO_DATABASE)} WITH (FORCE)")
+        url = ensure_database(admin_url, DEMO_DATABASE)
+        print(f"server data in {data_dir}; database {url.masked()}")
 
         _section(f"1. the incident database (state S1), {rows:,} tasks and conversations")
-        engine = sa.create_engine(url)
+        engine = make_engine(url)
         with engine.begin() as conn:
             build_state(conn, "S1")
             counts = populate(conn, "S1", rows=rows)
@@ -117,21 +115,17 @@ def run_demo(*, rows: int = 2000, keep: str | None = None) -> int:
 
         _section("3. baseline-bridge status")
         with connect(url) as conn:
-            print(render_status(database_status(conn), masked(url)))
+            print(render_status(read_only_status(conn), url.masked()))
 
         _section(f"4. baseline-bridge plan --legacy-timezone {ZONE}")
         with connect(url) as conn:
-            transaction = conn.begin()
-            try:
-                plan = make_plan(conn, legacy_timezone=ZONE)
-            finally:
-                transaction.rollback()
-        print(render_plan(plan, masked(url), compact=True))
+            plan = read_only_plan(conn, legacy_timezone=ZONE)
+        print(render_plan(plan, url.masked(), compact=True))
 
         _section(f"5. baseline-bridge apply --legacy-timezone {ZONE}")
         with connect(url) as conn:
             result = apply_plan(conn, legacy_timezone=ZONE)
-        print(render_apply(result, masked(url)))
+        print(render_apply(result, url.masked()))
 
         _section("6. `alembic upgrade head` again, and once more")
         command.upgrade(alembic_config(url), "head")

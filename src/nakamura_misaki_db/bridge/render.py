@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .apply import ApplyResult
-from .plan import Plan
-from .status import DatabaseStatus
+from ..dbstate import DatabaseState, DbKind
+from .plan import Plan, PlanStatus
+from .run import ApplyResult
 
 
 def _table(rows: list[list[str]]) -> list[str]:
@@ -14,13 +14,14 @@ def _table(rows: list[list[str]]) -> list[str]:
     return ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
 
 
-def render_status(status: DatabaseStatus, database: str) -> str:
+def render_status(status: DatabaseState, database: str) -> str:
     lines = [
         f"database:  {database}",
         f"state:     {status.describe()}",
     ]
-    if status.kind != "new_chain":
-        lines.append(f"drift:     {status.drift} difference(s) from revision 0001")
+    if status.kind != DbKind.NEW_CHAIN:
+        blocks = f" ({status.blocking} of them only baseline-bridge can close)" if status.blocking else ""
+        lines.append(f"drift:     {status.drift} difference(s) from revision 0001{blocks}")
     lines.append(f"next:      {status.next_step()}")
     return "\n".join(lines)
 
@@ -32,7 +33,7 @@ def render_plan(plan: Plan, database: str, *, show_sql: bool = False, compact: b
                                "no alembic_version" if version is None else "empty alembic_version"))
     if plan.legacy_timezone:
         out.append(f"naive timestamps are read as: {plan.legacy_timezone}")
-    if plan.status == "nothing_to_do":
+    if plan.status == PlanStatus.NOTHING_TO_DO:
         out.append("already on 0001 (or later): nothing to do")
         return "\n".join(out)
     out.append("")
@@ -49,12 +50,19 @@ def render_plan(plan: Plan, database: str, *, show_sql: bool = False, compact: b
             pad = " " * (len(str(len(plan.steps))) + 2)
             out.append(f"{pad}why:   {s.reason}")
             out.append(f"{pad}locks: {', '.join(s.locks) or 'none'}")
+            for note in s.dependents:
+                out.append(f"{pad}affects: {note}")
             if show_sql:
                 for sql in s.sql:
                     out.append(f"{pad}sql:   {sql}")
     counts = Counter(s.safety for s in plan.steps)
     out.append("")
     out.append(f"{len(plan.steps)} step(s): " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+    if not plan.refusals:
+        was = plan.source.get("alembic_version")
+        replacing = f" (replacing {', '.join(was)})" if was else " (creating the table)"
+        out.append(f"then: verify that nothing differs from {plan.target_revision}, record {plan.target_revision} "
+                   f"in alembic_version{replacing}, write the audit row, commit (all in one transaction)")
     if plan.rewrites:
         out.append(f"tables rewritten: {', '.join(plan.rewrites)}")
     for item in plan.left_alone:
@@ -83,6 +91,7 @@ def render_apply(result: ApplyResult, database: str) -> str:
         lines.append("archived rows: " + ", ".join(f"{k} +{v:,}" for k, v in result.rows_archived.items()))
     else:
         lines.append("archived rows: none")
-    lines.append("verified: no difference from revision 0001 is left; alembic_version = 0001")
+    lines.append(f"verified: no difference from revision {result.revision} is left; "
+                 f"alembic_version = {result.revision}")
     lines.append("next: `nakamura-init-db` (or `alembic upgrade head`) applies the later numbered migrations")
     return "\n".join(lines)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
-from ..baseline import target_catalog
 from ..catalog import inspect_database
-from ..drift import FOREIGN_KINDS, Difference, diff
+from ..diff import Difference, diff
+from ..target import target_catalog
 
 
 def remaining_differences(conn: Connection) -> list[Difference]:
     """Differences left against 0001, ignoring objects the target does not own."""
-    return [d for d in diff(inspect_database(conn), target_catalog()) if d.kind not in FOREIGN_KINDS]
+    return [d for d in diff(inspect_database(conn), target_catalog()) if not d.foreign]

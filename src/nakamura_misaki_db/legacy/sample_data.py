@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ..quoting import ident, literal
 from .states import STATES
 
 APP_TIME_ZONE = "Asia/Tokyo"
@@ -124,13 +125,9 @@ _BULK_TABLES = frozenset({"tasks", "conversations"})
 _PRIMES: tuple[int, ...] = (1_000_003, 999_983, 7_919)
 
 
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _pick(values: Sequence[str], index_sql: str) -> str:
     """SQL choosing ``values[index % len]``."""
-    array = ", ".join(_lit(v) for v in values)
+    array = ", ".join(literal(v) for v in values)
     return f"(ARRAY[{array}]::text[])[1 + ({index_sql}) % {len(values)}]"
 
 
@@ -147,7 +144,7 @@ class _Columns:
     def ts(self, column: str, naive_tokyo_sql: str) -> str:
         """A Tokyo wall-clock value, as the column's type wants it."""
         if self.types[column] == "timestamp with time zone":
-            return f"(({naive_tokyo_sql}) AT TIME ZONE {_lit(APP_TIME_ZONE)})"
+            return f"(({naive_tokyo_sql}) AT TIME ZONE {literal(APP_TIME_ZONE)})"
         return f"({naive_tokyo_sql})"
 
 
@@ -212,13 +209,13 @@ class _Gen:
             " AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid)"),
             {"t": f"public.{table}"}).all()
         for name, _ in constraints:
-            self.conn.exec_driver_sql(f'ALTER TABLE public."{table}" DROP CONSTRAINT "{name}"')
+            self.conn.exec_driver_sql(f"ALTER TABLE {ident('public', table)} DROP CONSTRAINT {ident(name)}")
         for name, _ in indexes:
-            self.conn.exec_driver_sql(f'DROP INDEX public."{name}"')
+            self.conn.exec_driver_sql(f"DROP INDEX {ident('public', name)}")
         yield
         for name, definition in constraints:
             self.conn.exec_driver_sql(
-                f'ALTER TABLE public."{table}" ADD CONSTRAINT "{name}" {definition}')
+                f"ALTER TABLE {ident('public', table)} ADD CONSTRAINT {ident(name)} {definition}")
         for _, definition in indexes:
             self.conn.exec_driver_sql(definition)
 
@@ -360,7 +357,7 @@ FROM (SELECT i, {self.md5('employees/a', 'i')} AS h
         cols = self.columns("business_skills")
         labels = self.labels("skill_category")
         values = ", ".join(
-            f"({i}, {_lit(name)}, {_lit(labels[cat % len(labels)])}, {order})"
+            f"({i}, {literal(name)}, {literal(labels[cat % len(labels)])}, {order})"
             for i, (name, cat, order) in enumerate(BUSINESS_SKILLS, start=1))
         return self.run(f"""
 INSERT INTO business_skills (skill_id, skill_name, category, display_order, is_active,

@@ -17,7 +17,9 @@ from collections.abc import Callable, Iterable, Sequence
 
 from sqlalchemy.engine import Connection
 
+from ..db import run_sql
 from ..legacy_chain import LEGACY_REVISIONS
+from ..quoting import literal
 
 STATES: tuple[str, ...] = ("S0", "S1", "S2", "S3", "S4", "S5")
 
@@ -304,12 +306,8 @@ ALTER TYPE task_status_new RENAME TO task_status;
 """
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def enum_sql(name: str, labels: Iterable[str]) -> str:
-    return f"CREATE TYPE {name} AS ENUM ({', '.join(_literal(x) for x in labels)});"
+    return f"CREATE TYPE {name} AS ENUM ({', '.join(literal(x) for x in labels)});"
 
 
 def alembic_version_sql(version: str) -> str:
@@ -319,7 +317,7 @@ def alembic_version_sql(version: str) -> str:
         "    version_num varchar(32) NOT NULL,\n"
         "    CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)\n"
         ");\n"
-        f"INSERT INTO alembic_version (version_num) VALUES ({_literal(version)});"
+        f"INSERT INTO alembic_version (version_num) VALUES ({literal(version)});"
     )
 
 
@@ -451,6 +449,4 @@ def build_state(conn: Connection, state: str, **options: object) -> None:
     """Build ``state`` on ``conn`` (an empty database); the caller commits."""
     sql = state_sql(state, **options)
     if sql.strip():
-        # SQLAlchemy hands psycopg an empty parameter set, so a '%' (possible
-        # in caller-chosen S5 labels) would be read as a placeholder.
-        conn.exec_driver_sql(sql.replace("%", "%%"))
+        run_sql(conn, sql)  # as written: a '%' or ':' in caller-chosen S5 labels stays what it is

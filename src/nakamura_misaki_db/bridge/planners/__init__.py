@@ -1,0 +1,59 @@
+"""Planners, one per object kind, each a pure function of (catalog, differences, facts) -> steps + refusals.
+
+- ``extension``: the vector extension;
+- ``archive``: tables that move to the archive whole;
+- ``enums``: enum types and labels;
+- ``columns``: defaults and the one ALTER TABLE per table;
+- ``constraints``: constraints and indexes, duplicates archived before a unique constraint;
+- ``tables``: one table's steps in order, and the tables to create;
+- ``dependents``: views, triggers, policies, rules, functions and foreign keys around those steps.
+
+``assemble`` puts them in the order apply runs them.
+"""
+
+from __future__ import annotations
+
+from ...catalog import Catalog
+from ...diff import Difference
+from ...facts import DataFacts
+from ..steps import Action, Planned, Safety
+from .archive import plan_archives
+from .constraints import plan_foreign_keys
+from .dependents import plan_dependents, touched_by
+from .enums import plan_enums
+from .extension import plan_extension
+from .tables import plan_create_tables, plan_table
+
+# A table's writers wait from its first lock until commit: the expensive
+# tables go first so the cheap ones hold their locks briefly.
+_RANK = {Safety.REWRITES: 0, Safety.VALIDATES: 1, Safety.BUILDS_INDEX: 1, Safety.ARCHIVES: 1,
+         Safety.CATALOG_ONLY: 2}
+
+
+def assemble(actual: Catalog, expected: Catalog, differences: list[Difference], facts: DataFacts,
+             moving: dict[str, str], legacy_timezone: str | None, run_id: str) -> Planned:
+    out = Planned()
+    out.extend(plan_extension(differences))
+    out.extend(plan_archives(actual, moving, facts))
+    rows = {name: t.estimated_rows or 0 for name, t in actual.tables.items()}
+    out.extend(plan_enums(differences, facts, rows))
+
+    groups: list[Planned] = []
+    for name, expected_table in expected.tables.items():
+        table = actual.tables.get(name)
+        if table is None or name in moving:
+            continue
+        groups.append(plan_table(table, expected_table, differences, facts, expected.enums, legacy_timezone, run_id))
+        out.refusals.extend(groups[-1].refusals)
+    groups.sort(key=lambda g: (min((_RANK[s.safety] for s in g.steps), default=3),
+                               -max((s.rows or 0 for s in g.steps), default=0)))
+    # Moving duplicates needs no table lock, so it goes first: the table's
+    # writers are then blocked only for the constraint's index build, at the end.
+    for group in groups:
+        out.steps.extend(s for s in group.steps if s.action == Action.ARCHIVE_DUPLICATES)
+    for group in groups:
+        out.steps.extend(s for s in group.steps if s.action != Action.ARCHIVE_DUPLICATES)
+    out.extend(plan_create_tables(actual, expected, set(moving)))
+    out.extend(plan_foreign_keys(actual, differences, set(moving), facts))
+    # Last: keep what depends on these steps working, or refuse naming it.
+    return plan_dependents(out, touched_by(actual, differences, moving, facts), facts.dependents)

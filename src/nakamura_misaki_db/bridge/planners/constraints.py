@@ -1,0 +1,171 @@
+"""Plan a table's constraints and indexes: drop what the target lacks (a constraint or index holds no data),
+rename an index that only has another name, create what is missing, and move duplicate rows to the archive
+before a unique constraint is added."""
+
+from __future__ import annotations
+
+from ... import ddl, target
+from ...catalog import Catalog, Table
+from ...diff import Difference, DiffKind
+from ...facts import DataFacts
+from ...legacy_chain import ACTIVITY_COLUMNS
+from ..archive import ARCHIVE_SCHEMA, cascade_table, duplicates_table
+from ..steps import Action, Planned, Safety, Step, access_exclusive
+
+INDEX_BUILD_MEMORY = "256MB"
+# ON DELETE actions that change rows of the referencing table when a referenced row goes.
+FOLLOWING = ("CASCADE", "SET NULL", "SET DEFAULT")
+
+
+def keep_by(table: Table) -> list[str] | None:
+    """Columns that pick the row to keep among duplicates: the most recently active first, then the key."""
+    activity = next((c for c in ACTIVITY_COLUMNS if table.column(c) is not None), None)
+    pk = list(table.primary_key.columns) if table.primary_key else []
+    return [activity, *pk] if activity and pk else None
+
+_DROPS = (
+    (Action.DROP_FOREIGN_KEY, "foreign key", (DiffKind.EXTRA_FOREIGN_KEY, DiffKind.FOREIGN_KEY_DEFINITION)),
+    (Action.DROP_UNIQUE, "unique constraint", (DiffKind.EXTRA_UNIQUE, DiffKind.UNIQUE_DEFINITION)),
+    (Action.DROP_CHECK, "check constraint", (DiffKind.EXTRA_CHECK, DiffKind.CHECK_DEFINITION)),
+)
+
+
+def plan_removals(actual: Table, differences: list[Difference]) -> tuple[Planned, list[str]]:
+    """Steps that drop or rename, and the names of indexes still to be created afterwards."""
+    out = Planned()
+    name, rows = actual.name, actual.estimated_rows or 0
+    for action, what, kinds in _DROPS:
+        for d in differences:
+            if d.kind in kinds:
+                extra = d.kind.startswith("extra")
+                out.add(Step(action, d.object, f"drop {what} {d.object} on {name}",
+                             [ddl.drop_constraint(name, d.object)],
+                             "the target does not have it" if extra
+                             else "its definition differs; it is recreated below",
+                             Safety.CATALOG_ONLY, name, rows, [access_exclusive(name)]))
+    missing = {d.object: d for d in differences if d.kind == DiffKind.MISSING_INDEX}
+    for d in differences:
+        if d.kind != DiffKind.EXTRA_INDEX:
+            continue
+        twin = next((m for m in missing.values() if m.expected == d.actual), None)
+        if twin is not None:
+            del missing[twin.object]
+            out.add(Step(Action.RENAME_INDEX, d.object, f"rename index {d.object} -> {twin.object}",
+                         [ddl.rename_index(d.object, twin.object)],
+                         f"same definition as the target's {twin.object}, another name",
+                         Safety.CATALOG_ONLY, name, rows, [f"SHARE UPDATE EXCLUSIVE on {name}"]))
+        else:
+            out.add(Step(Action.DROP_INDEX, d.object, f"drop index {d.object} on {name}", [ddl.drop_index(d.object)],
+                         "the target does not have it (an index holds no data)",
+                         Safety.CATALOG_ONLY, name, rows, [access_exclusive(name)]))
+    for d in differences:
+        if d.kind == DiffKind.INDEX_DEFINITION:
+            out.add(Step(Action.DROP_INDEX, d.object, f"drop index {d.object} on {name} (recreated below)",
+                         [ddl.drop_index(d.object)], "its definition differs from the target's",
+                         Safety.CATALOG_ONLY, name, rows, [access_exclusive(name)]))
+            missing[d.object] = d
+    return out, list(missing)
+
+
+def plan_additions(actual: Table, differences: list[Difference], missing_indexes: list[str], facts: DataFacts,
+                   run_id: str) -> Planned:
+    out = Planned()
+    name, rows = actual.name, actual.estimated_rows or 0
+    for index_name in missing_indexes:
+        out.add(Step(Action.CREATE_INDEX, index_name, f"create index {index_name} on {name}",
+                     [ddl.create_index(target.index(index_name))], "the target has this index",
+                     Safety.BUILDS_INDEX, name, rows, [f"SHARE on {name}"]))
+    for d in differences:
+        if d.kind in (DiffKind.MISSING_CHECK, DiffKind.CHECK_DEFINITION):
+            out.add(Step(Action.ADD_CHECK, d.object, f"add check constraint {d.object} on {name}",
+                         [ddl.add_check(name, d.object, str(d.expected))],
+                         "the target has this check constraint (every row is checked)", Safety.VALIDATES, name,
+                         rows, [access_exclusive(name)]))
+    for d in differences:
+        if d.kind in (DiffKind.MISSING_UNIQUE, DiffKind.UNIQUE_DEFINITION):
+            out.extend(plan_unique(actual, d.object, list(d.expected), facts, run_id))
+    return out
+
+
+def plan_unique(actual: Table, constraint: str, columns: list[str], facts: DataFacts, run_id: str) -> Planned:
+    out = Planned()
+    name, rows = actual.name, actual.estimated_rows or 0
+    shown = ", ".join(columns)
+    dups = facts.duplicates_of(name, columns) if actual.has_rows else None
+    if dups and dups.keys:
+        order = keep_by(actual)
+        if order is None:
+            out.refuse(constraint, f"{dups.keys} duplicated key(s) in {name} ({shown}) and no "
+                       "column says which row is the most recent", "remove the duplicates by hand, then plan again")
+            return out
+        archive_table = duplicates_table(name)
+        children = _following_children(name, facts)
+        moves = {f"public.{name}": f"{ARCHIVE_SCHEMA}.{archive_table}"}
+        moves.update({f"{c.schema}.{c.table}": f"{ARCHIVE_SCHEMA}.{c.archive_table}" for c in children})
+        prep = [sql for c in children for sql in (ddl.create_child_archive(ARCHIVE_SCHEMA, c),
+                                                  ddl.lock_against_writers(c.schema, c.table))]
+        out.add(Step(
+            Action.ARCHIVE_DUPLICATES, f"{name}({shown})",
+            f"move {dups.extra_rows:,} duplicate row(s) of {name} ({dups.keys:,} keys) to "
+            f"{ARCHIVE_SCHEMA}.{archive_table}, keeping the most recent by {order[0]}",
+            [ddl.create_schema(ARCHIVE_SCHEMA), ddl.create_archive_copy(ARCHIVE_SCHEMA, archive_table, name), *prep,
+             ddl.move_duplicates(name, columns, order, ARCHIVE_SCHEMA, archive_table, run_id, children)],
+            f"unique constraint {constraint} cannot be added while duplicates exist (runs early and "
+            "without a table lock, so writers keep going; should the application write a new duplicate "
+            "before the constraint is added, the constraint fails and everything rolls back: rerun)",
+            Safety.ARCHIVES, name, rows, [f"ROW EXCLUSIVE on {name} (writers are not blocked)",
+                                          *(f"SHARE on {c.schema}.{c.table} (its writers wait)" for c in children)],
+            moves=moves,
+        ))
+    guard: list[str] = []
+    if actual.has_rows and not (dups and dups.keys):
+        # The plan saw no duplicates; if some appear before apply, stop with a clear message.
+        guard = [ddl.fail_if(ddl.duplicated(name, columns),
+                             f"duplicate ({shown}) rows appeared in {name} after the plan was made; nothing was "
+                             "changed: run baseline-bridge plan again")]
+    out.add(Step(
+        Action.ADD_UNIQUE, constraint, f"add unique constraint {constraint} on {name} ({shown})",
+        # More sort memory for this one index build: writers wait while it runs.
+        [*guard, ddl.set_index_build_memory(INDEX_BUILD_MEMORY),
+         ddl.add_constraint(target.constraint(name, constraint))],
+        "the target has this unique constraint", Safety.BUILDS_INDEX, name, rows, [access_exclusive(name)],
+    ))
+    return out
+
+
+def _following_children(table: str, facts: DataFacts) -> list[ddl.ChildArchive]:
+    """Tables whose rows a foreign key changes when rows of ``table`` go: their rows are archived first."""
+    out: list[ddl.ChildArchive] = []
+    for key in facts.dependents.referencing:
+        if key.ref_table == f"public.{table}" and key.on_delete in FOLLOWING:
+            because = (f"ON DELETE {key.on_delete} of {key.qualified}: these rows pointed at duplicate rows of "
+                       f"public.{table} that this run moved")
+            out.append(ddl.ChildArchive(key.schema, key.table, key.columns, key.ref_columns,
+                                        cascade_table(key.schema, key.table), because))
+    return out
+
+
+def plan_foreign_keys(actual: Catalog, differences: list[Difference], archived: set[str], facts: DataFacts) -> Planned:
+    out = Planned()
+    for d in differences:
+        if d.kind not in (DiffKind.MISSING_FOREIGN_KEY, DiffKind.FOREIGN_KEY_DEFINITION):
+            continue
+        if d.table is None or d.table in archived:
+            continue
+        fk = target.foreign_key(d.table, d.object)
+        parent = fk.referred_table.name
+        table = actual.tables[d.table]
+        if parent in archived and table.has_rows:
+            out.refuse(d.object, f"{d.table} has rows that point at {parent}, which moves to the archive and is "
+                       "recreated empty", f"move or fix the rows of {d.table} first, then plan again")
+            continue
+        orphans = facts.orphans.get((d.table, d.object), [])
+        if orphans:
+            out.refuse(d.object, f"rows of {d.table} point at missing {parent} rows (keys: {', '.join(orphans)})",
+                       "fix or remove those rows, then plan again")
+            continue
+        out.add(Step(Action.ADD_FOREIGN_KEY, d.object, f"add foreign key {d.object} on {d.table} -> {parent}",
+                     [ddl.add_constraint(fk)], "the target has this foreign key", Safety.VALIDATES, d.table,
+                     table.estimated_rows or 0,
+                     [f"SHARE ROW EXCLUSIVE on {d.table}", f"SHARE ROW EXCLUSIVE on {parent}"]))
+    return out

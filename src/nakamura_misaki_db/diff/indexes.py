@@ -1,0 +1,32 @@
+"""Compare indexes (those not backing a primary key or unique constraint), by name and shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..catalog import Index, Table
+from .kinds import Difference, DiffKind
+
+
+def index_shape(ix: Index) -> dict[str, Any]:
+    shape: dict[str, Any] = {"columns": list(ix.columns), "unique": ix.unique, "method": ix.method}
+    if ix.where:
+        shape["where"] = ix.where
+    if ix.options:
+        shape["options"] = list(ix.options)
+    return shape
+
+
+def compare_indexes(actual: Table, expected: Table) -> list[Difference]:
+    out: list[Difference] = []
+    t = expected.name
+    have = {i.name: i for i in actual.indexes}
+    for ix in expected.indexes:
+        got = have.pop(ix.name, None)
+        if got is None:
+            out.append(Difference(DiffKind.MISSING_INDEX, ix.name, t, expected=index_shape(ix)))
+        elif index_shape(got) != index_shape(ix):
+            out.append(Difference(DiffKind.INDEX_DEFINITION, ix.name, t,
+                                  expected=index_shape(ix), actual=index_shape(got)))
+    out += [Difference(DiffKind.EXTRA_INDEX, ix.name, t, actual=index_shape(ix)) for ix in have.values()]
+    return out

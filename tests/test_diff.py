@@ -1,0 +1,129 @@
+"""diff() on catalogs built by hand: table-driven, no PostgreSQL, milliseconds.
+
+Each case perturbs one thing of the target's shape and says, by hand, which
+difference must come out (kind and object), and nothing else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import pytest
+
+from nakamura_misaki_db.catalog import Catalog, Check, ForeignKey, Index, Table, Unique
+from nakamura_misaki_db.diff import DiffKind, blocking, diff
+from nakamura_misaki_db.target import target_catalog
+
+from .catalogs import TASK_STATUS, TSTZ, catalog, conversations, employee_skills, replace_column, tasks, varchar
+
+EXPECTED = catalog(tasks(), conversations(), employee_skills())
+
+
+def _table(name: str, change: Callable[[Table], Table]) -> Callable[[Catalog], Catalog]:
+    def apply(c: Catalog) -> Catalog:
+        return dataclasses.replace(c, tables={**c.tables, name: change(c.tables[name])})
+    return apply
+
+
+def _drop(name: str) -> Callable[[Catalog], Catalog]:
+    return lambda c: dataclasses.replace(c, tables={k: v for k, v in c.tables.items() if k != name})
+
+
+CASES: dict[str, tuple[Callable[[Catalog], Catalog], list[tuple[DiffKind, str]]]] = {
+    "identical": (lambda c: c, []),
+    "varchar narrower": (_table("tasks", lambda t: replace_column(t, "title", type=varchar(200))),
+                         [(DiffKind.COLUMN_TYPE, "tasks.title")]),
+    "naive timestamp": (_table("tasks", lambda t: replace_column(t, "due_at", type="timestamp without time zone")),
+                        [(DiffKind.COLUMN_TYPE, "tasks.due_at")]),
+    "nullable": (_table("tasks", lambda t: replace_column(t, "title", nullable=True)),
+                 [(DiffKind.COLUMN_NULLABLE, "tasks.title")]),
+    "default missing": (_table("employee_skills", lambda t: replace_column(t, "acquired_at", default=None)),
+                        [(DiffKind.MISSING_DEFAULT, "employee_skills.acquired_at")]),
+    # A changed or an extra default is drift too, not only a missing one.
+    "default changed": (_table("employee_skills", lambda t: replace_column(t, "acquired_at",
+                                                                         default="CURRENT_TIMESTAMP")),
+                        [(DiffKind.COLUMN_DEFAULT, "employee_skills.acquired_at")]),
+    "default extra": (_table("tasks", lambda t: replace_column(t, "title", default="'untitled'::character varying")),
+                      [(DiffKind.COLUMN_DEFAULT, "tasks.title")]),
+    "collation": (_table("tasks", lambda t: replace_column(t, "title", collation="C")),
+                  [(DiffKind.COLUMN_COLLATION, "tasks.title")]),
+    "column missing": (_table("tasks", lambda t: dataclasses.replace(
+        t, columns=tuple(c for c in t.columns if c.name != "description"))),
+        [(DiffKind.MISSING_COLUMN, "tasks.description")]),
+    "column extra": (_table("tasks", lambda t: dataclasses.replace(
+        t, columns=(*t.columns, dataclasses.replace(t.columns[2], name="priority")))),
+        [(DiffKind.EXTRA_COLUMN, "tasks.priority")]),
+    "primary key": (_table("tasks", lambda t: dataclasses.replace(t, primary_key=Unique("pk_tasks", ("id",)))),
+                    [(DiffKind.PRIMARY_KEY, "tasks")]),
+    "unique missing": (_table("conversations", lambda t: dataclasses.replace(t, uniques=())),
+                       [(DiffKind.MISSING_UNIQUE, "uq_conversations_user_channel")]),
+    "unique columns": (_table("conversations", lambda t: dataclasses.replace(
+        t, uniques=(Unique("uq_conversations_user_channel", ("channel_id", "user_id")),))),
+        [(DiffKind.UNIQUE_DEFINITION, "uq_conversations_user_channel")]),
+    "unique extra": (_table("tasks", lambda t: dataclasses.replace(t, uniques=(Unique("uq_title", ("title",)),))),
+                     [(DiffKind.EXTRA_UNIQUE, "uq_title")]),
+    "foreign key on delete": (_table("employee_skills", lambda t: dataclasses.replace(t, foreign_keys=(
+        ForeignKey("employee_skills_employee_id_fkey", ("employee_id",), "employees", ("employee_id",), None),
+        t.foreign_keys[1]))), [(DiffKind.FOREIGN_KEY_DEFINITION, "employee_skills_employee_id_fkey")]),
+    "foreign key missing": (_table("employee_skills", lambda t: dataclasses.replace(
+        t, foreign_keys=t.foreign_keys[1:])), [(DiffKind.MISSING_FOREIGN_KEY, "employee_skills_employee_id_fkey")]),
+    "check extra": (_table("tasks", lambda t: dataclasses.replace(t, checks=(Check("ck_title", "(title <> '')"),))),
+                    [(DiffKind.EXTRA_CHECK, "ck_title")]),
+    "index missing": (_table("tasks", lambda t: dataclasses.replace(
+        t, indexes=tuple(i for i in t.indexes if i.name != "ix_tasks_status"))),
+        [(DiffKind.MISSING_INDEX, "ix_tasks_status")]),
+    "index partial": (_table("tasks", lambda t: dataclasses.replace(t, indexes=tuple(
+        dataclasses.replace(i, where="(due_at IS NOT NULL)") if i.name == "ix_tasks_due_at" else i
+        for i in t.indexes))), [(DiffKind.INDEX_DEFINITION, "ix_tasks_due_at")]),
+    "index extra": (_table("tasks", lambda t: dataclasses.replace(
+        t, indexes=(*t.indexes, Index("idx_tasks_assignee_due", ("assignee_user_id", "due_at"), False)))),
+        [(DiffKind.EXTRA_INDEX, "idx_tasks_assignee_due")]),
+    "enum order": (lambda c: dataclasses.replace(c, enums={**c.enums, "task_status": tuple(reversed(TASK_STATUS))}),
+                   [(DiffKind.ENUM_LABELS, "task_status")]),
+    "enum missing": (lambda c: dataclasses.replace(c, enums={"task_status": TASK_STATUS}),
+                     [(DiffKind.MISSING_ENUM, "skill_category")]),
+    "enum extra": (lambda c: dataclasses.replace(c, enums={**c.enums, "mood": ("calm",)}),
+                   [(DiffKind.EXTRA_ENUM, "mood")]),
+    "extension missing": (lambda c: dataclasses.replace(c, extensions={}), [(DiffKind.MISSING_EXTENSION, "vector")]),
+    "extension schema": (lambda c: dataclasses.replace(c, extensions={"vector": "extensions"}),
+                         [(DiffKind.EXTENSION_SCHEMA, "vector")]),
+    "table missing": (_drop("conversations"), [(DiffKind.MISSING_TABLE, "conversations")]),
+    "legacy table": (lambda c: dataclasses.replace(c, tables={**c.tables, "notes": dataclasses.replace(
+        c.tables["tasks"], name="notes")}), [(DiffKind.LEGACY_TABLE, "notes")]),
+    "unknown table": (lambda c: dataclasses.replace(c, tables={**c.tables, "my_notes": dataclasses.replace(
+        c.tables["tasks"], name="my_notes")}), [(DiffKind.UNKNOWN_TABLE, "my_notes")]),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_one_change_gives_exactly_one_difference(case: str) -> None:
+    change, expected = CASES[case]
+    found = [(d.kind, d.object) for d in diff(change(EXPECTED), EXPECTED)]
+    assert found == expected
+
+
+def test_additive_and_blocking_kinds() -> None:
+    actual = CASES["default missing"][0](EXPECTED)
+    assert [d.additive for d in diff(actual, EXPECTED)] == [True]
+    assert blocking(diff(actual, EXPECTED)) == []
+    changed = CASES["default changed"][0](EXPECTED)
+    assert [d.kind for d in blocking(diff(changed, EXPECTED))] == [DiffKind.COLUMN_DEFAULT]
+    # Objects we do not own are reported, never blocking.
+    unknown = CASES["unknown table"][0](EXPECTED)
+    assert blocking(diff(unknown, EXPECTED)) == []
+
+
+def test_describe_never_prints_none_for_both_sides() -> None:
+    [d] = diff(CASES["table missing"][0](EXPECTED), EXPECTED)
+    assert d.describe() == "missing table: conversations"
+
+
+def test_the_frozen_target_has_the_spec_shape_of_these_tables() -> None:
+    # target-schema.md, restated in tests/catalogs.py: the frozen definition must agree.
+    target = target_catalog()
+    for name in ("tasks", "conversations", "employee_skills"):
+        got = dataclasses.replace(target.tables[name], estimated_rows=0, has_rows=False)
+        assert diff(catalog(got), catalog(EXPECTED.tables[name])) == [], name
+    assert target.enums["task_status"] == TASK_STATUS
+    assert target.tables["tasks"].column("due_at").type == TSTZ  # type: ignore[union-attr]

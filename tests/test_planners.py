@@ -1,0 +1,219 @@
+"""The planners and the classifier as pure functions: catalogs and data facts built by hand, no PostgreSQL.
+
+Expected steps, refusals and states are written from legacy-states.md and
+target-schema.md: what each situation must produce, never what the planner
+happens to produce.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from nakamura_misaki_db.catalog import Unique
+from nakamura_misaki_db.dbstate import DbKind, classify
+from nakamura_misaki_db.diff import diff
+from nakamura_misaki_db.facts import DataFacts, Duplicates
+from nakamura_misaki_db.target import target_catalog
+
+from .catalogs import TS, catalog, conversations, replace_column, tasks, varchar, with_rows
+
+TARGET = target_catalog()
+CHAIN = ["0001", "0002"]
+
+
+def _plan(actual, facts: DataFacts | None = None, zone: str | None = None):
+    from nakamura_misaki_db.bridge.planners import assemble
+    from nakamura_misaki_db.bridge.planners.archive import tables_to_archive
+
+    differences = diff(actual, TARGET)
+    moving = tables_to_archive(actual, TARGET, differences)
+    run_id = "00000000-0000-4000-8000-0000000000aa"
+    return assemble(actual, TARGET, differences, facts or DataFacts(), moving, zone, run_id)
+
+
+def _full(**tables):
+    """The target's catalog with some tables replaced."""
+    return dataclasses.replace(TARGET, tables={**TARGET.tables, **tables})
+
+
+def _with_labels(*labels: str):
+    return dataclasses.replace(_full(), enums={**TARGET.enums, "task_status": labels})
+
+
+# -- enums ---------------------------------------------------------------------------------------
+
+def test_enum_change_of_the_incident_task_status() -> None:
+    from nakamura_misaki_db.bridge.planners.enums import enum_change
+
+    change = enum_change("task_status", ["PENDING", "IN_PROGRESS", "COMPLETED"],
+                         ["pending", "in_progress", "completed", "cancelled"])
+    assert change.renames == (("PENDING", "pending"), ("IN_PROGRESS", "in_progress"), ("COMPLETED", "completed"))
+    assert change.extras == () and not change.reordered and not change.needs_rebuild
+
+
+def test_enum_change_sees_an_order_difference() -> None:
+    from nakamura_misaki_db.bridge.planners.enums import enum_change
+
+    change = enum_change("task_status", ["in_progress", "pending", "completed", "cancelled"],
+                         ["pending", "in_progress", "completed", "cancelled"])
+    assert change.reordered and change.needs_rebuild and change.renames == ()
+    assert change.labels_to_probe(["in_progress", "pending", "completed", "cancelled"]) == [
+        "in_progress", "pending", "completed", "cancelled"]
+
+
+def test_incident_labels_become_renames_and_one_add_in_order() -> None:
+    actual = _with_labels("PENDING", "IN_PROGRESS", "COMPLETED")
+    planned = _plan(actual)
+    assert planned.refusals == []
+    assert [(s.action, s.object) for s in planned.steps] == [
+        ("rename_enum_label", "task_status.PENDING"),
+        ("rename_enum_label", "task_status.IN_PROGRESS"),
+        ("rename_enum_label", "task_status.COMPLETED"),
+        ("add_enum_label", "task_status.cancelled"),
+    ]
+    assert "AFTER 'completed'" in planned.steps[-1].sql[0]
+
+
+def test_an_unmapped_label_in_use_is_refused_naming_the_rows() -> None:
+    actual = _with_labels(*TARGET.enums["task_status"], "archived")
+    facts = DataFacts(enum_columns={"task_status": [("public", "tasks", "status")]},
+                      label_use={"task_status": {"public.tasks.status": 7}})
+    planned = _plan(actual, facts)
+    assert [r.object for r in planned.refusals] == ["enum task_status"]
+    assert "archived" in planned.refusals[0].problem and "public.tasks.status (7 rows)" in planned.refusals[0].problem
+
+
+def test_an_unused_unmapped_label_rebuilds_the_type() -> None:
+    actual = _with_labels(*TARGET.enums["task_status"], "archived")
+    facts = DataFacts(enum_columns={"task_status": [("public", "tasks", "status")]})
+    planned = _plan(actual, facts)
+    assert planned.refusals == []
+    assert [(s.action, s.object, s.safety) for s in planned.steps] == [
+        ("rebuild_enum", "task_status", "rewrites table")]
+
+
+# -- columns -------------------------------------------------------------------------------------
+
+def test_narrowing_is_refused_when_values_are_too_long() -> None:
+    actual = _full(tasks=with_rows(replace_column(tasks(), "assignee_user_id", type=varchar(100))))
+    facts = DataFacts(too_long={("tasks", "assignee_user_id", 50): ["k1", "k2"]})
+    planned = _plan(actual, facts)
+    assert [(r.object, "k1, k2" in r.problem) for r in planned.refusals] == [("tasks.assignee_user_id", True)]
+    assert not any(s.action == "alter_columns" for s in planned.steps)
+
+
+def test_narrowing_that_fits_rewrites_with_a_guard() -> None:
+    actual = _full(tasks=with_rows(replace_column(tasks(), "assignee_user_id", type=varchar(100))))
+    planned = _plan(actual)
+    [alter] = [s for s in planned.steps if s.action == "alter_columns"]
+    assert alter.safety == "rewrites table"
+    assert any("length(\"assignee_user_id\") > 50" in sql for sql in alter.sql)
+
+
+def test_naive_timestamps_with_rows_need_the_zone() -> None:
+    actual = _full(tasks=with_rows(replace_column(tasks(), "due_at", type=TS)))
+    assert [r.object for r in _plan(actual).refusals] == ["tasks"]
+    planned = _plan(actual, zone="Asia/Tokyo")
+    [alter] = planned.steps
+    assert alter.sql[0] == "SET LOCAL TimeZone = 'Asia/Tokyo'" and alter.safety == "rewrites table"
+    # UTC needs no rewrite; an empty table is converted as UTC.
+    assert _plan(actual, zone="UTC").steps[0].safety == "catalog-only"
+    empty = _plan(_full(tasks=replace_column(tasks(), "due_at", type=TS)))
+    assert "SET LOCAL TimeZone = 'UTC'" in empty.steps[0].sql
+
+
+def test_default_drop_is_described_as_a_drop() -> None:
+    actual = _full(tasks=replace_column(tasks(), "title", default="'x'::character varying"))
+    [step] = _plan(actual).steps
+    assert step.summary == "drop server defaults on tasks: title"
+    assert step.sql == ['ALTER TABLE "public"."tasks" ALTER COLUMN "title" DROP DEFAULT']
+
+
+# -- constraints ---------------------------------------------------------------------------------
+
+def test_duplicates_are_archived_before_the_unique_constraint() -> None:
+    actual = _full(conversations=with_rows(dataclasses.replace(conversations(), uniques=())))
+    facts = DataFacts(duplicates={("conversations", ("user_id", "channel_id")): Duplicates(3, 5)})
+    steps = _plan(actual, facts).steps
+    assert [(s.action, s.object) for s in steps] == [
+        ("archive_duplicates", "conversations(user_id, channel_id)"),
+        ("add_unique", "uq_conversations_user_channel"),
+    ]
+    assert "move 5 duplicate row(s)" in steps[0].summary and "last_message_at" in steps[0].summary
+
+
+def test_orphans_block_a_foreign_key() -> None:
+    es = TARGET.tables["employee_skills"]
+    actual = _full(employee_skills=with_rows(dataclasses.replace(es, foreign_keys=es.foreign_keys[1:])))
+    facts = DataFacts(orphans={("employee_skills", "employee_skills_employee_id_fkey"): ["9"]})
+    planned = _plan(actual, facts)
+    assert [r.object for r in planned.refusals] == ["employee_skills_employee_id_fkey"]
+    assert not planned.steps
+
+
+def test_an_index_under_another_name_is_renamed_not_rebuilt() -> None:
+    t = tasks()
+    renamed = dataclasses.replace(t, indexes=tuple(
+        dataclasses.replace(i, name="idx_tasks_assignee_status") if i.name == "ix_tasks_assignee_status" else i
+        for i in t.indexes))
+    steps = _plan(_full(tasks=renamed)).steps
+    assert [(s.action, s.object) for s in steps] == [("rename_index", "idx_tasks_assignee_status")]
+
+
+# -- archive -------------------------------------------------------------------------------------
+
+def test_legacy_tables_move_to_the_archive_under_a_free_name() -> None:
+    notes = dataclasses.replace(tasks(), name="notes")
+    planned = _plan(_full(notes=notes), DataFacts(archive_tables=frozenset({"notes"})))
+    [step] = planned.steps
+    assert (step.action, step.object) == ("archive_table", "notes")
+    assert 'ALTER TABLE "public"."notes" RENAME TO "notes_2"' in step.sql
+    assert 'ALTER TABLE "public"."notes_2" SET SCHEMA "legacy_archive"' in step.sql
+
+
+def test_a_table_that_cannot_be_converted_is_archived_and_recreated() -> None:
+    odd = dataclasses.replace(tasks(), primary_key=Unique("tasks_pkey", ("title",)))
+    steps = _plan(_full(tasks=odd)).steps
+    assert [(s.action, s.object) for s in steps] == [("archive_table", "tasks"), ("create_table", "tasks")]
+
+
+# -- classify ------------------------------------------------------------------------------------
+
+S1_TABLES = (tasks(), conversations())
+
+
+@pytest.mark.parametrize(("version", "tables", "kind"), [
+    (None, (), DbKind.EMPTY),
+    ((), (), DbKind.EMPTY),
+    (("0001",), S1_TABLES, DbKind.NEW_CHAIN),
+    (("003_add_slack_users_table",), S1_TABLES, DbKind.LEGACY),
+    (("006",), S1_TABLES, DbKind.LEGACY),  # the application's second chain is legacy too
+    (("0001", "003_add_slack_users_table"), S1_TABLES, DbKind.MIXED),
+    (("0999",), S1_TABLES, DbKind.NEWER),
+    (("feature_branch_x",), S1_TABLES, DbKind.UNKNOWN),
+    (None, (tasks(),), DbKind.UNVERSIONED),  # only additive differences: 0001 adopts it
+    (None, (replace_column(tasks(), "title", type=varchar(200)),), DbKind.LEGACY),
+])
+def test_classify(version, tables, kind: DbKind) -> None:
+    extras = {} if tables else {"enums": {}, "extensions": {}}
+    state = classify(catalog(*tables, version=version, **extras), TARGET, CHAIN)
+    assert state.kind == kind
+    assert state.migratable == (kind in (DbKind.EMPTY, DbKind.NEW_CHAIN, DbKind.UNVERSIONED))
+
+
+def test_status_and_the_guard_count_the_same_differences() -> None:
+    from nakamura_misaki_db.dbstate import differences_from_0001
+
+    actual = catalog(replace_column(tasks(), "title", type=varchar(200)))
+    state = classify(actual, TARGET, CHAIN)
+    assert state.drift == len(differences_from_0001(actual, TARGET))
+    assert f"in {state.drift} way(s)" in state.refusal()
+
+
+def test_one_refusal_text_names_the_way_forward() -> None:
+    mixed = classify(catalog(*S1_TABLES, version=("0001", "003_add_slack_users_table")), TARGET, CHAIN)
+    assert "baseline-bridge apply" in mixed.refusal() and "stale legacy id 003_add_slack_users_table" in mixed.refusal()
+    newer = classify(catalog(*S1_TABLES, version=("0999",)), TARGET, CHAIN)
+    assert "0999, which this release does not know" in newer.refusal()
