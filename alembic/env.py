@@ -22,7 +22,7 @@ from alembic_utils.replaceable_entity import register_entities
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from nakamura_misaki_db import models
+from nakamura_misaki_db import autogen_checks, models
 from nakamura_misaki_db.catalog import read_version
 from nakamura_misaki_db.db import connect, describe_sql_error
 from nakamura_misaki_db.embedded import default_data_dir, embedded_database_url
@@ -40,6 +40,7 @@ target_metadata = models.metadata
 # its registry's allowed types, and what it allows by default depends on its
 # release and on what happens to be imported.
 register_entities(list(models.ENTITIES), entity_types=[PGEnum, PGExtension])
+autogen_checks.register()  # autogenerate / `alembic check` compare CHECK constraints too
 
 
 def _x_arg(name: str) -> str | None:
