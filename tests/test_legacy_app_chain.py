@@ -6,15 +6,18 @@ in spec_sql.py for the objects of 002-006 and here for the rest.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from alembic.util import CommandError
 from sqlalchemy.engine import URL
 
 from nakamura_misaki_db.legacy_chain import APP_CHAIN_REVISIONS, LEGACY_REVISIONS, legacy_ids_in
 
 from . import spec_sql
-from .helpers import build_legacy, row_checksums, rows, scalar
+from .helpers import build_legacy, fingerprint, row_checksums, rows, run, scalar, upgrade
 
 INCIDENT_TABLES = {"tasks", "conversations", "employees", "business_skills", "employee_skills", "handoffs"}
 INCIDENT_TASK_INDEXES = {"tasks_pkey", "idx_tasks_assignee_due", "idx_tasks_assignee_status",
@@ -104,6 +107,20 @@ def test_app_chain_ids_are_legacy_ids() -> None:
     assert "001" in LEGACY_REVISIONS  # the id both chains start with
     assert legacy_ids_in(("006",)) == ["006"]
     assert legacy_ids_in(("0006",)) == []  # ours is four digits
+
+
+def test_a_database_stamped_by_the_application_chain_is_refused_as_legacy(db_url: URL) -> None:
+    # Not "Can't locate revision '006'": the bridge message, exit 3, nothing changed.
+    build_legacy(db_url, "S7", rows=20, n=6)
+    before = fingerprint(db_url)
+    with pytest.raises(CommandError) as err:
+        upgrade(db_url)
+    message = str(err.value)
+    assert "alembic_version holds '006'" in message and "baseline-bridge" in message
+    assert "Can't locate revision" not in message
+    init = run([str(Path(sys.executable).parent / "nakamura-init-db")], db_url)
+    assert init.returncode == 3, init.stdout + init.stderr
+    assert fingerprint(db_url) == before
 
 
 # -- S7 -----------------------------------------------------------------------------------
