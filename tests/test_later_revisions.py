@@ -247,9 +247,9 @@ def test_0007_adopts_columns_added_by_hand_and_adds_the_rest(make_db: Callable[[
     pytest.param("CREATE INDEX idx_tasks_priority ON tasks (status);",
                  ["index definition: idx_tasks_priority"], id="tasks-index-definition"),
     pytest.param("CREATE INDEX idx_projects_status ON conversations (user_id);",
-                 ["idx_projects_status (already a index on conversations)"], id="index-name-taken"),
+                 ["idx_projects_status (taken by an index on conversations)"], id="index-name-taken"),
     pytest.param("CREATE VIEW notifications AS SELECT 1 AS id;",
-                 ["notifications (already a view)"], id="view-of-that-name"),
+                 ["notifications (taken by a view)"], id="view-of-that-name"),
 ])
 def test_a_different_object_is_refused_naming_it_and_nothing_changes(db_url: URL, sql: str,
                                                                        named: list[str]) -> None:

@@ -99,9 +99,9 @@ def _occupied(conn: Connection, names: list[str]) -> dict[str, str]:
     found = conn.execute(sa.text(
         """
         SELECT c.relname,
-               CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'i' THEN 'index'
-                    WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence'
-                    ELSE 'relation' END
+               CASE c.relkind WHEN 'r' THEN 'a table' WHEN 'p' THEN 'a table' WHEN 'i' THEN 'an index'
+                    WHEN 'v' THEN 'a view' WHEN 'm' THEN 'a materialized view' WHEN 'S' THEN 'a sequence'
+                    ELSE 'a relation' END
                  || CASE WHEN c.relkind = 'i'
                          THEN ' on ' || (SELECT t.relname FROM pg_index x JOIN pg_class t ON t.oid = x.indrelid
                                          WHERE x.indexrelid = c.oid)
@@ -109,7 +109,7 @@ def _occupied(conn: Connection, names: list[str]) -> dict[str, str]:
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = :schema AND c.relname = ANY(:names)
         UNION ALL
-        SELECT t.typname, 'type'
+        SELECT t.typname, 'a type'
         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
         WHERE n.nspname = :schema AND t.typname = ANY(:names) AND t.typrelid = 0
         """
@@ -137,12 +137,11 @@ def _check_violations(conn: Connection, have: Table, stub: sa.Table, check: sa.C
     for column in stub.columns:
         if column.name in existing:
             continue
-        default = column.server_default.arg.text if column.server_default is not None else "NULL"  # type: ignore[attr-defined]
+        default = "NULL" if column.server_default is None else column.server_default.arg.text  # type: ignore[attr-defined]
         select.append(f"CAST({default} AS {column.type.compile(dialect=DIALECT)}) AS {quote(column.name)}")
-    return int(conn.scalar(sa.text(
-        f"SELECT count(*) FROM (SELECT {', '.join(select)} FROM {quote(have.name)}) AS t"
-        f" WHERE NOT ({check.sqltext})"
-    )) or 0)
+    sql = f"SELECT count(*) FROM (SELECT {', '.join(select)} FROM {quote(have.name)}) AS t WHERE NOT ({check.sqltext})"
+    # Colons escaped: the frozen texts are SQL, not text() bind parameters ('x'::text).
+    return int(conn.scalar(sa.text(sql.replace(":", "\\:"))) or 0)
 
 
 def _check_references(decision: Decision, schema: RevisionSchema, actual: Catalog, expected: Catalog) -> None:
@@ -174,7 +173,7 @@ def _decide_creates(decision: Decision, conn: Connection, schema: RevisionSchema
     taken = _occupied(conn, [x for n in absent for x in _relation_names(schema.table(n))])
     for name in schema.creates:
         if name in absent:
-            clash = [f"{x} (already a {taken[x]})" for x in _relation_names(schema.table(name)) if x in taken]
+            clash = [f"{x} (taken by {taken[x]})" for x in _relation_names(schema.table(name)) if x in taken]
             if clash:
                 decision.problems.append(f"{name}: cannot be created, its names are taken: {', '.join(clash)}")
             else:
@@ -225,7 +224,7 @@ def _decide_extends(decision: Decision, conn: Connection, schema: RevisionSchema
             else:  # missing_index
                 if d.object in taken:
                     decision.problems.append(
-                        f"{name}: index {d.object} cannot be created, the name is taken ({taken[d.object]})")
+                        f"{name}: index {d.object} cannot be created, the name is taken by {taken[d.object]}")
                     continue
                 index = next(i for i in stub.indexes if i.name == d.object)
                 decision.statements.append(_compile(CreateIndex(index)))
