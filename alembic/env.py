@@ -21,7 +21,7 @@ from alembic_utils.replaceable_entity import register_entities
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from nakamura_misaki_db import models
+from nakamura_misaki_db import autogen_checks, models
 from nakamura_misaki_db.catalog import inspect_database
 from nakamura_misaki_db.db import TARGET_SCHEMA, connect, describe_sql_error
 from nakamura_misaki_db.dbstate import classify
@@ -39,6 +39,7 @@ target_metadata = models.metadata
 # its registry's allowed types, and what it allows by default depends on its
 # release and on what happens to be imported.
 register_entities(list(models.ENTITIES), entity_types=[PGEnum, PGExtension])
+autogen_checks.register()  # autogenerate / `alembic check` compare CHECK constraints too
 
 
 def _option(name: str) -> str | None:

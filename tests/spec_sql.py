@@ -257,3 +257,266 @@ INSERT INTO handoffs (handoff_id, from_user_id, to_user_id, progress_note, next_
     handoff_at, created_at) VALUES ('00000000-0000-0000-0000-000000000006', 'U01', 'U02',
     'half done', 'finish it', '2025-10-22 10:00', '2025-10-22 10:00');
 """
+
+
+# == Revisions 0003-0007: what the application's 002-006 create (app-chain.md section 2) ==========
+# Restated by hand from the spec, like everything above; never read from the product.
+
+# The application's revision each of ours mirrors, one for one, in order.
+APP_REVISION: dict[str, str] = {"0003": "002", "0004": "003", "0005": "004", "0006": "005", "0007": "006"}
+
+APP_SQL: dict[str, str] = {
+    "002": """
+CREATE TABLE projects (
+    project_id uuid NOT NULL,
+    name varchar(200) NOT NULL,
+    description text,
+    owner_user_id varchar(100),
+    deadline timestamp,
+    status varchar(20) NOT NULL,
+    created_at timestamp NOT NULL,
+    updated_at timestamp NOT NULL,
+    CONSTRAINT projects_pkey PRIMARY KEY (project_id)
+);
+CREATE INDEX idx_projects_owner ON projects (owner_user_id);
+CREATE INDEX idx_projects_status ON projects (status);
+CREATE INDEX idx_projects_deadline ON projects (deadline);
+CREATE TABLE project_tasks (
+    id uuid NOT NULL,
+    project_id uuid NOT NULL,
+    task_id uuid NOT NULL,
+    position integer NOT NULL,
+    created_at timestamp NOT NULL,
+    CONSTRAINT project_tasks_pkey PRIMARY KEY (id),
+    CONSTRAINT uq_project_task UNIQUE (project_id, task_id),
+    CONSTRAINT project_tasks_project_id_fkey FOREIGN KEY (project_id)
+        REFERENCES projects (project_id) ON DELETE CASCADE,
+    CONSTRAINT project_tasks_task_id_fkey FOREIGN KEY (task_id) REFERENCES tasks (id) ON DELETE CASCADE
+);
+CREATE INDEX idx_project_tasks_project ON project_tasks (project_id);
+CREATE INDEX idx_project_tasks_task ON project_tasks (task_id);
+""",
+    "003": """
+CREATE TABLE task_dependencies (
+    id uuid NOT NULL,
+    blocking_task_id uuid NOT NULL,
+    blocked_task_id uuid NOT NULL,
+    dependency_type varchar(20) NOT NULL,
+    created_at timestamp NOT NULL,
+    CONSTRAINT task_dependencies_pkey PRIMARY KEY (id),
+    CONSTRAINT uq_task_dependency UNIQUE (blocking_task_id, blocked_task_id),
+    CONSTRAINT ck_no_self_dependency CHECK (blocking_task_id <> blocked_task_id),
+    CONSTRAINT task_dependencies_blocking_task_id_fkey FOREIGN KEY (blocking_task_id)
+        REFERENCES tasks (id) ON DELETE CASCADE,
+    CONSTRAINT task_dependencies_blocked_task_id_fkey FOREIGN KEY (blocked_task_id)
+        REFERENCES tasks (id) ON DELETE CASCADE
+);
+CREATE INDEX idx_dependencies_blocking ON task_dependencies (blocking_task_id);
+CREATE INDEX idx_dependencies_blocked ON task_dependencies (blocked_task_id);
+""",
+    "004": """
+CREATE TABLE daily_summaries (
+    id uuid NOT NULL,
+    date date NOT NULL,
+    user_id varchar(100),
+    tasks_completed integer NOT NULL DEFAULT 0,
+    tasks_pending integer NOT NULL DEFAULT 0,
+    summary_text text,
+    created_at timestamp NOT NULL,
+    CONSTRAINT pk_daily_summaries PRIMARY KEY (id),
+    CONSTRAINT uq_daily_summaries_date_user UNIQUE (date, user_id)
+);
+CREATE INDEX idx_daily_summaries_date ON daily_summaries (date);
+CREATE INDEX idx_daily_summaries_user ON daily_summaries (user_id);
+CREATE TABLE team_metrics (
+    id uuid NOT NULL,
+    date date NOT NULL,
+    metric_type varchar(50) NOT NULL,
+    metric_value double precision NOT NULL,
+    metadata jsonb,
+    created_at timestamp NOT NULL,
+    CONSTRAINT pk_team_metrics PRIMARY KEY (id)
+);
+CREATE INDEX idx_team_metrics_date ON team_metrics (date);
+CREATE INDEX idx_team_metrics_type ON team_metrics (metric_type);
+""",
+    "005": """
+CREATE TABLE notifications (
+    id uuid NOT NULL,
+    user_id varchar(100),
+    notification_type varchar(50) NOT NULL,
+    task_id uuid,
+    content text NOT NULL,
+    sent_at timestamp,
+    read_at timestamp,
+    created_at timestamp NOT NULL,
+    CONSTRAINT pk_notifications PRIMARY KEY (id),
+    CONSTRAINT fk_notifications_task_id_tasks FOREIGN KEY (task_id) REFERENCES tasks (id) ON DELETE CASCADE
+);
+CREATE INDEX idx_notifications_user ON notifications (user_id);
+CREATE INDEX idx_notifications_sent ON notifications (sent_at);
+CREATE INDEX idx_notifications_unread ON notifications (user_id, read_at) WHERE read_at IS NULL;
+""",
+    "006": """
+ALTER TABLE tasks ADD COLUMN priority integer NOT NULL DEFAULT 5;
+ALTER TABLE tasks ADD COLUMN progress_percent integer NOT NULL DEFAULT 0;
+ALTER TABLE tasks ADD COLUMN estimated_hours double precision;
+ALTER TABLE tasks ADD CONSTRAINT ck_tasks_progress_percent_range
+    CHECK (progress_percent >= 0 AND progress_percent <= 100);
+CREATE INDEX idx_tasks_priority ON tasks (priority);
+""",
+}
+
+# Tables each application revision creates whole.
+APP_TABLES: dict[str, tuple[str, ...]] = {
+    "002": ("projects", "project_tasks"),
+    "003": ("task_dependencies",),
+    "004": ("daily_summaries", "team_metrics"),
+    "005": ("notifications",),
+    "006": (),
+}
+LATER_TABLES: tuple[str, ...] = tuple(t for tables in APP_TABLES.values() for t in tables)
+
+# (table, column) -> (format_type, nullable, default as PostgreSQL prints it), in column order.
+LATER_COLUMNS: dict[tuple[str, str], tuple[str, bool, str | None]] = {
+    ("projects", "project_id"): ("uuid", False, None),
+    ("projects", "name"): ("character varying(200)", False, None),
+    ("projects", "description"): ("text", True, None),
+    ("projects", "owner_user_id"): ("character varying(100)", True, None),
+    ("projects", "deadline"): ("timestamp without time zone", True, None),
+    ("projects", "status"): ("character varying(20)", False, None),
+    ("projects", "created_at"): ("timestamp without time zone", False, None),
+    ("projects", "updated_at"): ("timestamp without time zone", False, None),
+    ("project_tasks", "id"): ("uuid", False, None),
+    ("project_tasks", "project_id"): ("uuid", False, None),
+    ("project_tasks", "task_id"): ("uuid", False, None),
+    ("project_tasks", "position"): ("integer", False, None),
+    ("project_tasks", "created_at"): ("timestamp without time zone", False, None),
+    ("task_dependencies", "id"): ("uuid", False, None),
+    ("task_dependencies", "blocking_task_id"): ("uuid", False, None),
+    ("task_dependencies", "blocked_task_id"): ("uuid", False, None),
+    ("task_dependencies", "dependency_type"): ("character varying(20)", False, None),
+    ("task_dependencies", "created_at"): ("timestamp without time zone", False, None),
+    ("daily_summaries", "id"): ("uuid", False, None),
+    ("daily_summaries", "date"): ("date", False, None),
+    ("daily_summaries", "user_id"): ("character varying(100)", True, None),
+    ("daily_summaries", "tasks_completed"): ("integer", False, "0"),
+    ("daily_summaries", "tasks_pending"): ("integer", False, "0"),
+    ("daily_summaries", "summary_text"): ("text", True, None),
+    ("daily_summaries", "created_at"): ("timestamp without time zone", False, None),
+    ("team_metrics", "id"): ("uuid", False, None),
+    ("team_metrics", "date"): ("date", False, None),
+    ("team_metrics", "metric_type"): ("character varying(50)", False, None),
+    ("team_metrics", "metric_value"): ("double precision", False, None),
+    ("team_metrics", "metadata"): ("jsonb", True, None),
+    ("team_metrics", "created_at"): ("timestamp without time zone", False, None),
+    ("notifications", "id"): ("uuid", False, None),
+    ("notifications", "user_id"): ("character varying(100)", True, None),
+    ("notifications", "notification_type"): ("character varying(50)", False, None),
+    ("notifications", "task_id"): ("uuid", True, None),
+    ("notifications", "content"): ("text", False, None),
+    ("notifications", "sent_at"): ("timestamp without time zone", True, None),
+    ("notifications", "read_at"): ("timestamp without time zone", True, None),
+    ("notifications", "created_at"): ("timestamp without time zone", False, None),
+}
+# What 006 appends to tasks (positions 11-13 in the application's own build).
+TASKS_ADDED_COLUMNS: dict[str, tuple[str, bool, str | None]] = {
+    "priority": ("integer", False, "5"),
+    "progress_percent": ("integer", False, "0"),
+    "estimated_hours": ("double precision", True, None),
+}
+
+# (table, constraint) -> pg_get_constraintdef(oid), exactly as section 2 prints it.
+LATER_CONSTRAINTS: dict[tuple[str, str], str] = {
+    ("projects", "projects_pkey"): "PRIMARY KEY (project_id)",
+    ("project_tasks", "project_tasks_pkey"): "PRIMARY KEY (id)",
+    ("project_tasks", "uq_project_task"): "UNIQUE (project_id, task_id)",
+    ("project_tasks", "project_tasks_project_id_fkey"):
+        "FOREIGN KEY (project_id) REFERENCES projects(project_id) ON DELETE CASCADE",
+    ("project_tasks", "project_tasks_task_id_fkey"): "FOREIGN KEY (task_id) REFERENCES tasks(id) ON DELETE CASCADE",
+    ("task_dependencies", "task_dependencies_pkey"): "PRIMARY KEY (id)",
+    ("task_dependencies", "uq_task_dependency"): "UNIQUE (blocking_task_id, blocked_task_id)",
+    ("task_dependencies", "ck_no_self_dependency"): "CHECK ((blocking_task_id <> blocked_task_id))",
+    ("task_dependencies", "task_dependencies_blocking_task_id_fkey"):
+        "FOREIGN KEY (blocking_task_id) REFERENCES tasks(id) ON DELETE CASCADE",
+    ("task_dependencies", "task_dependencies_blocked_task_id_fkey"):
+        "FOREIGN KEY (blocked_task_id) REFERENCES tasks(id) ON DELETE CASCADE",
+    ("daily_summaries", "pk_daily_summaries"): "PRIMARY KEY (id)",
+    ("daily_summaries", "uq_daily_summaries_date_user"): "UNIQUE (date, user_id)",
+    ("team_metrics", "pk_team_metrics"): "PRIMARY KEY (id)",
+    ("notifications", "pk_notifications"): "PRIMARY KEY (id)",
+    ("notifications", "fk_notifications_task_id_tasks"):
+        "FOREIGN KEY (task_id) REFERENCES tasks(id) ON DELETE CASCADE",
+}
+TASKS_ADDED_CONSTRAINTS: dict[str, str] = {
+    "ck_tasks_progress_percent_range": "CHECK (((progress_percent >= 0) AND (progress_percent <= 100)))",
+}
+
+# table -> {index name: pg_indexes.indexdef}, every index (PK and unique ones included).
+LATER_INDEXES: dict[str, dict[str, str]] = {
+    "projects": {
+        "projects_pkey": "CREATE UNIQUE INDEX projects_pkey ON public.projects USING btree (project_id)",
+        "idx_projects_owner": "CREATE INDEX idx_projects_owner ON public.projects USING btree (owner_user_id)",
+        "idx_projects_status": "CREATE INDEX idx_projects_status ON public.projects USING btree (status)",
+        "idx_projects_deadline": "CREATE INDEX idx_projects_deadline ON public.projects USING btree (deadline)",
+    },
+    "project_tasks": {
+        "project_tasks_pkey": "CREATE UNIQUE INDEX project_tasks_pkey ON public.project_tasks USING btree (id)",
+        "uq_project_task":
+            "CREATE UNIQUE INDEX uq_project_task ON public.project_tasks USING btree (project_id, task_id)",
+        "idx_project_tasks_project":
+            "CREATE INDEX idx_project_tasks_project ON public.project_tasks USING btree (project_id)",
+        "idx_project_tasks_task": "CREATE INDEX idx_project_tasks_task ON public.project_tasks USING btree (task_id)",
+    },
+    "task_dependencies": {
+        "task_dependencies_pkey":
+            "CREATE UNIQUE INDEX task_dependencies_pkey ON public.task_dependencies USING btree (id)",
+        "uq_task_dependency": "CREATE UNIQUE INDEX uq_task_dependency ON public.task_dependencies"
+                              " USING btree (blocking_task_id, blocked_task_id)",
+        "idx_dependencies_blocking":
+            "CREATE INDEX idx_dependencies_blocking ON public.task_dependencies USING btree (blocking_task_id)",
+        "idx_dependencies_blocked":
+            "CREATE INDEX idx_dependencies_blocked ON public.task_dependencies USING btree (blocked_task_id)",
+    },
+    "daily_summaries": {
+        "pk_daily_summaries": "CREATE UNIQUE INDEX pk_daily_summaries ON public.daily_summaries USING btree (id)",
+        "uq_daily_summaries_date_user": "CREATE UNIQUE INDEX uq_daily_summaries_date_user"
+                                        " ON public.daily_summaries USING btree (date, user_id)",
+        "idx_daily_summaries_date":
+            "CREATE INDEX idx_daily_summaries_date ON public.daily_summaries USING btree (date)",
+        "idx_daily_summaries_user":
+            "CREATE INDEX idx_daily_summaries_user ON public.daily_summaries USING btree (user_id)",
+    },
+    "team_metrics": {
+        "pk_team_metrics": "CREATE UNIQUE INDEX pk_team_metrics ON public.team_metrics USING btree (id)",
+        "idx_team_metrics_date": "CREATE INDEX idx_team_metrics_date ON public.team_metrics USING btree (date)",
+        "idx_team_metrics_type":
+            "CREATE INDEX idx_team_metrics_type ON public.team_metrics USING btree (metric_type)",
+    },
+    "notifications": {
+        "pk_notifications": "CREATE UNIQUE INDEX pk_notifications ON public.notifications USING btree (id)",
+        "idx_notifications_user":
+            "CREATE INDEX idx_notifications_user ON public.notifications USING btree (user_id)",
+        "idx_notifications_sent":
+            "CREATE INDEX idx_notifications_sent ON public.notifications USING btree (sent_at)",
+        "idx_notifications_unread": "CREATE INDEX idx_notifications_unread ON public.notifications"
+                                    " USING btree (user_id, read_at) WHERE (read_at IS NULL)",
+    },
+}
+TASKS_ADDED_INDEXES: dict[str, str] = {
+    "idx_tasks_priority": "CREATE INDEX idx_tasks_priority ON public.tasks USING btree (priority)",
+}
+
+# The only server defaults anywhere in what 002-006 create (section 2).
+LATER_DEFAULTS: set[tuple[str, str, str]] = {
+    ("tasks", "priority", "5"), ("tasks", "progress_percent", "0"),
+    ("daily_summaries", "tasks_completed", "0"), ("daily_summaries", "tasks_pending", "0"),
+}
+
+# Revision 0002 dropped these from 0001's conversations.
+DROPPED_BY_0002 = ("idx_conversations_user_channel", "ix_conversations_last_message_at")
+
+
+def head_schema_sql() -> str:
+    """The whole schema at head: 0001, minus what 0002 dropped, plus the application's 002-006."""
+    return "\n".join([full_schema_sql(), *(f"DROP INDEX {name};" for name in DROPPED_BY_0002), *APP_SQL.values()])

@@ -109,14 +109,19 @@ def count(url: URL, table: str) -> int:
 
 
 def test_constants() -> None:
-    assert STATES == ("S0", "S1", "S2", "S3", "S4", "S5")
+    assert STATES == ("S0", "S1", "S2", "S3", "S4", "S5", "S6", "S7")
     assert LEGACY_REVISIONS == (
         "001", "b0bbf866ebc2", "002_add_tasks_table", "79bb97c4352b", "ca1f08e0bc8a",
         "003_add_slack_users_table", "004_add_unique_constraint_to_conversations")
 
 
 @pytest.mark.parametrize("call", [
-    lambda: state_sql("S6"),
+    lambda: state_sql("S8"),
+    lambda: state_sql("S6", n=0),
+    lambda: state_sql("S6", n=7),
+    lambda: state_sql("S7", n=1),  # S7 is 001 reset by hand plus at least 002
+    lambda: state_sql("S7", n="6"),
+    lambda: state_sql("S7", n=True),
     lambda: state_sql("s1"),
     lambda: state_sql("S3", version="003_add_slack_users_table"),
     lambda: state_sql("S3", base="S4"),

@@ -1,4 +1,4 @@
-"""`alembic revision` numbers new scripts 0003, 0004, ... with no flag to remember.
+"""`alembic revision` numbers new scripts head+1, head+2, ... with no flag to remember.
 
 Runs the real command in a temporary copy of the repository's alembic.ini and
 alembic/ directory, so the repository itself is never touched.
@@ -15,11 +15,16 @@ import pytest
 from sqlalchemy.engine import URL
 
 from nakamura_misaki_db.lint import lint_versions
+from nakamura_misaki_db.migrations import head_revision
 
 from .helpers import REPO, execute_sql, run, upgrade
 
-# The repository's chain ends at 0002 today; the next free number is one more.
+# The highest number among the repository's files; the next free number is one more.
 NEXT = int(max(p.name[:4] for p in (REPO / "alembic" / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))) + 1
+
+
+def rev(n: int) -> str:
+    return f"{n:04d}"
 
 
 @pytest.fixture
@@ -56,7 +61,9 @@ def function_body(path: Path, name: str) -> list[ast.stmt]:
 
 
 def test_next_number_is_what_the_repository_implies() -> None:
-    assert NEXT == 3  # 0001 baseline, 0002 conversation indexes
+    # One past the head Alembic's script directory sees (and the head is the newest file).
+    assert int(head_revision()) + 1 == NEXT
+    assert NEXT >= 3  # at least 0001 baseline and 0002 conversation indexes exist
 
 
 def test_plain_revision_twice_numbers_consecutively_without_a_database(repo_copy: Path, tmp_path: Path) -> None:
@@ -70,25 +77,26 @@ def test_plain_revision_twice_numbers_consecutively_without_a_database(repo_copy
     second = revision(repo_copy, "-m", "Add gadget: column!", url="postgresql://nobody:x@127.0.0.1:1/none", env=env)
     assert second.returncode == 0, second.stderr
 
-    assert new_files(repo_copy) == ["0003_add_widget_table.py", "0004_add_gadget_column.py"]
+    widget_file, gadget_file = f"{rev(NEXT)}_add_widget_table.py", f"{rev(NEXT + 1)}_add_gadget_column.py"
+    assert new_files(repo_copy) == [widget_file, gadget_file]
     versions = repo_copy / "alembic" / "versions"
-    widget = versions / "0003_add_widget_table.py"
-    gadget = versions / "0004_add_gadget_column.py"
-    assert module_ids(widget) == {"revision": "0003", "down_revision": "0002", "branch_labels": None,
+    widget = versions / widget_file
+    gadget = versions / gadget_file
+    assert module_ids(widget) == {"revision": rev(NEXT), "down_revision": rev(NEXT - 1), "branch_labels": None,
                                   "depends_on": None}
-    assert module_ids(gadget) == {"revision": "0004", "down_revision": "0003", "branch_labels": None,
+    assert module_ids(gadget) == {"revision": rev(NEXT + 1), "down_revision": rev(NEXT), "branch_labels": None,
                                   "depends_on": None}
 
     # The template's shape: docstring naming the ids, typed ids, upgrade and downgrade.
     text = widget.read_text()
-    assert text.startswith('"""add widget table\n\nRevision: 0003\nRevises: 0002\n')
+    assert text.startswith(f'"""add widget table\n\nRevision: {rev(NEXT)}\nRevises: {rev(NEXT - 1)}\n')
     assert "revision: str = " in text and "down_revision: str | None = " in text
     assert "def upgrade(**kw: object) -> None:" in text and "def downgrade(**kw: object) -> None:" in text
 
     # The generated downgrade is a bare `pass`: lint refuses it until someone writes one.
     findings = {(Path(f.file).name, f.reason) for f in lint_versions(versions)}
     empty = "downgrade() does nothing (only pass, ... or a docstring); every revision needs a real downgrade"
-    assert findings == {("0003_add_widget_table.py", empty), ("0004_add_gadget_column.py", empty)}
+    assert findings == {(widget_file, empty), (gadget_file, empty)}
 
 
 def test_autogenerate_against_a_database_at_head(repo_copy: Path, db_url: URL) -> None:

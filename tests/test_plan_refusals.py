@@ -314,7 +314,7 @@ def test_database_from_a_newer_release_is_refused_not_bridged(db_url: URL) -> No
     # "reconciling" it to 0001 would archive what the newer release added.
     upgrade(db_url, "head")
     execute_sql(db_url, "UPDATE alembic_version SET version_num = '0999';"
-                        "ALTER TABLE tasks ADD COLUMN priority integer")
+                        "ALTER TABLE tasks ADD COLUMN story_points integer")
     before = fingerprint(db_url)
     plan = run([*CLI, "plan"], db_url)
     assert plan.returncode == 3

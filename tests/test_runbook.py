@@ -8,10 +8,12 @@ import sys
 from pathlib import Path
 
 import sqlalchemy as sa
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL
 
 from nakamura_misaki_db.legacy.sample_data import populate
 from nakamura_misaki_db.legacy.states import build_state
+from nakamura_misaki_db.migrations import alembic_config, head_revision
 
 from .helpers import REPO, fingerprint, libpq_url, pg_bin, run, scalar, version_rows
 
@@ -67,8 +69,11 @@ def test_production_runbook_end_to_end_and_roll_back(db_url: URL, tmp_path: Path
     assert "at revision 0001" in run([BRIDGE, "status"], db_url).stdout
     init = run([INIT_DB], db_url)
     assert init.returncode == 0, init.stderr
-    assert "applied 0002" in init.stdout
-    assert "at revision 0002 (at head)" in run([BRIDGE, "status"], db_url).stdout
+    # every revision after the bridge's 0001, up to the head, in order
+    chain = reversed(list(ScriptDirectory.from_config(alembic_config()).walk_revisions()))
+    after_0001 = [r.revision for r in chain][1:]
+    assert f"(was 0001; applied {', '.join(after_0001)})" in init.stdout
+    assert f"at revision {head_revision()} (at head)" in run([BRIDGE, "status"], db_url).stdout
 
     # Roll back: the dump recreates the database exactly as it was (the archive
     # schema and the new tables go with the dropped database).

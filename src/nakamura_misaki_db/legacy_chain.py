@@ -14,9 +14,13 @@ LEGACY_REVISIONS: tuple[str, ...] = (
     "004_add_unique_constraint_to_conversations",
 )
 
-# The application's second chain (app-chain.md): it consolidated the legacy chain into
-# a new "001" and went on with 002-006. These are legacy ids too; "001" belongs to both
-# chains, and only the catalog can tell which one wrote it.
+# The application's second chain (app-chain.md section 1), in order: ``001``
+# consolidated everything, ``002``-``006`` added project management, task
+# dependencies, team analytics, notifications and new tasks columns. These are
+# legacy ids too: our chain mirrors 002-006 as 0003-0007, and a database that
+# carries one of them must be reconciled from its catalog first (states S6, S7).
+# ``001`` belongs to both chains (the first chain starts with an ``001`` as well):
+# only the catalog can tell which one built a database stamped ``001``.
 APP_CHAIN_REVISIONS: tuple[str, ...] = ("001", "002", "003", "004", "005", "006")
 
 # Tables that only legacy revisions created (`001`); never part of the target.
@@ -24,7 +28,7 @@ LEGACY_ONLY_TABLES: frozenset[str] = frozenset({"notes", "sessions"})
 
 
 def legacy_ids_in(version_rows: tuple[str, ...] | None) -> list[str]:
-    """Ids of either retired chain found in ``alembic_version``, in the order they appear."""
+    """Ids of either retired chain (the first one, or the application's second) among ``version_rows``."""
     return [v for v in (version_rows or ()) if v in LEGACY_REVISIONS or v in APP_CHAIN_REVISIONS]
 
 

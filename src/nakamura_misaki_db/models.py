@@ -1,15 +1,23 @@
 """Live models: the schema at head, as the application imports it.
 
 Not read by any migration (revision 0001 has its own frozen definition in
-``baseline_0001``). ``alembic check`` proves these models and the migration
-chain agree. Enum columns store the *values* (``pending``, ``顧客対応``), not
-the member names: that mistake is how production got uppercase labels.
+``baseline_0001``, later revisions theirs in ``nakamura_misaki_db.frozen``).
+``alembic check`` proves these models and the migration chain agree, CHECK
+constraints included (``autogen_checks``). Enum columns store the *values*
+(``pending``, ``顧客対応``), not the member names: that mistake is how
+production got uppercase labels.
+
+The tables of revisions 0003-0007 follow what the application's migrations
+``002``-``006`` created in production, not the application's ORM, where the two
+differ (app-chain.md section 3): server defaults, both CHECKs, ``pk_*``/``fk_*``
+names, ``jsonb`` metadata, a single index on ``tasks.priority``.
 """
 
 from __future__ import annotations
 
 import enum
 import uuid
+from datetime import date as date_
 from datetime import datetime
 from typing import Any
 
@@ -69,6 +77,10 @@ class Task(Base):
         sa.Index("ix_tasks_status", "status"),
         sa.Index("ix_tasks_due_at", "due_at"),
         sa.Index("ix_tasks_assignee_status", "assignee_user_id", "status"),
+        # Revision 0007 (the application's 006).
+        sa.CheckConstraint("progress_percent >= 0 AND progress_percent <= 100",
+                           name="ck_tasks_progress_percent_range"),
+        sa.Index("idx_tasks_priority", "priority"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid())
@@ -81,6 +93,9 @@ class Task(Base):
     completed_at: Mapped[datetime | None] = mapped_column(TSTZ)
     created_at: Mapped[datetime] = mapped_column(TSTZ)
     updated_at: Mapped[datetime] = mapped_column(TSTZ)
+    priority: Mapped[int] = mapped_column(sa.Integer(), server_default=sa.text("5"))
+    progress_percent: Mapped[int] = mapped_column(sa.Integer(), server_default=sa.text("0"))
+    estimated_hours: Mapped[float | None] = mapped_column(sa.Double())
 
 
 class Conversation(Base):
@@ -203,6 +218,133 @@ class Handoff(Base):
     handoff_at: Mapped[datetime] = mapped_column(TS)
     accepted_at: Mapped[datetime | None] = mapped_column(TS)
     completed_at: Mapped[datetime | None] = mapped_column(TS)
+    created_at: Mapped[datetime] = mapped_column(TS)
+
+
+class Project(Base):
+    """Revision 0003."""
+
+    __tablename__ = "projects"
+    __table_args__ = (
+        sa.PrimaryKeyConstraint("project_id", name="projects_pkey"),
+        sa.Index("idx_projects_owner", "owner_user_id"),
+        sa.Index("idx_projects_status", "status"),
+        sa.Index("idx_projects_deadline", "deadline"),
+    )
+
+    project_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid())
+    name: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str | None] = mapped_column(sa.Text())
+    owner_user_id: Mapped[str | None] = mapped_column(sa.String(100))
+    deadline: Mapped[datetime | None] = mapped_column(TS)
+    status: Mapped[str] = mapped_column(sa.String(20))
+    created_at: Mapped[datetime] = mapped_column(TS)
+    updated_at: Mapped[datetime] = mapped_column(TS)
+
+
+class ProjectTask(Base):
+    """Revision 0003: a task's place in a project."""
+
+    __tablename__ = "project_tasks"
+    __table_args__ = (
+        sa.PrimaryKeyConstraint("id", name="project_tasks_pkey"),
+        sa.UniqueConstraint("project_id", "task_id", name="uq_project_task"),
+        sa.ForeignKeyConstraint(["project_id"], ["projects.project_id"],
+                                name="project_tasks_project_id_fkey", ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["task_id"], ["tasks.id"], name="project_tasks_task_id_fkey", ondelete="CASCADE"),
+        sa.Index("idx_project_tasks_project", "project_id"),
+        sa.Index("idx_project_tasks_task", "task_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid())
+    project_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid())
+    task_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid())
+    position: Mapped[int] = mapped_column(sa.Integer())
+    created_at: Mapped[datetime] = mapped_column(TS)
+
+
+class TaskDependency(Base):
+    """Revision 0004: ``blocking_task_id`` must be done before ``blocked_task_id``."""
+
+    __tablename__ = "task_dependencies"
+    __table_args__ = (
+        sa.PrimaryKeyConstraint("id", name="task_dependencies_pkey"),
+        sa.UniqueConstraint("blocking_task_id", "blocked_task_id", name="uq_task_dependency"),
+        sa.CheckConstraint("blocking_task_id <> blocked_task_id", name="ck_no_self_dependency"),
+        sa.ForeignKeyConstraint(["blocking_task_id"], ["tasks.id"],
+                                name="task_dependencies_blocking_task_id_fkey", ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["blocked_task_id"], ["tasks.id"],
+                                name="task_dependencies_blocked_task_id_fkey", ondelete="CASCADE"),
+        sa.Index("idx_dependencies_blocking", "blocking_task_id"),
+        sa.Index("idx_dependencies_blocked", "blocked_task_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid())
+    blocking_task_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid())
+    blocked_task_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid())
+    dependency_type: Mapped[str] = mapped_column(sa.String(20))
+    created_at: Mapped[datetime] = mapped_column(TS)
+
+
+class DailySummary(Base):
+    """Revision 0005. ``user_id`` NULL is a team-wide summary; the unique key does not
+    stop two of them on one date (plain UNIQUE, as in production)."""
+
+    __tablename__ = "daily_summaries"
+    __table_args__ = (
+        sa.PrimaryKeyConstraint("id", name="pk_daily_summaries"),
+        sa.UniqueConstraint("date", "user_id", name="uq_daily_summaries_date_user"),
+        sa.Index("idx_daily_summaries_date", "date"),
+        sa.Index("idx_daily_summaries_user", "user_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid())
+    date: Mapped[date_] = mapped_column(sa.Date())
+    user_id: Mapped[str | None] = mapped_column(sa.String(100))
+    tasks_completed: Mapped[int] = mapped_column(sa.Integer(), server_default=sa.text("0"))
+    tasks_pending: Mapped[int] = mapped_column(sa.Integer(), server_default=sa.text("0"))
+    summary_text: Mapped[str | None] = mapped_column(sa.Text())
+    created_at: Mapped[datetime] = mapped_column(TS)
+
+
+class TeamMetric(Base):
+    """Revision 0005."""
+
+    __tablename__ = "team_metrics"
+    __table_args__ = (
+        sa.PrimaryKeyConstraint("id", name="pk_team_metrics"),
+        sa.Index("idx_team_metrics_date", "date"),
+        sa.Index("idx_team_metrics_type", "metric_type"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid())
+    date: Mapped[date_] = mapped_column(sa.Date())
+    metric_type: Mapped[str] = mapped_column(sa.String(50))
+    metric_value: Mapped[float] = mapped_column(sa.Double())
+    # The column is "metadata", a name DeclarativeBase reserves for the MetaData.
+    metric_metadata: Mapped[dict[str, Any] | None] = mapped_column("metadata", pg.JSONB())
+    created_at: Mapped[datetime] = mapped_column(TS)
+
+
+class Notification(Base):
+    """Revision 0006."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        sa.PrimaryKeyConstraint("id", name="pk_notifications"),
+        sa.ForeignKeyConstraint(["task_id"], ["tasks.id"], name="fk_notifications_task_id_tasks", ondelete="CASCADE"),
+        sa.Index("idx_notifications_user", "user_id"),
+        sa.Index("idx_notifications_sent", "sent_at"),
+        sa.Index("idx_notifications_unread", "user_id", "read_at", postgresql_where=sa.text("read_at IS NULL")),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid())
+    user_id: Mapped[str | None] = mapped_column(sa.String(100))
+    notification_type: Mapped[str] = mapped_column(sa.String(50))
+    task_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid())
+    content: Mapped[str] = mapped_column(sa.Text())
+    sent_at: Mapped[datetime | None] = mapped_column(TS)
+    read_at: Mapped[datetime | None] = mapped_column(TS)
     created_at: Mapped[datetime] = mapped_column(TS)
 
 

@@ -1,6 +1,7 @@
 """Databases as the legacy code left them, for demos, benchmarks and tests.
 
-- ``states``: hand-written DDL that rebuilds each legacy state (S0-S5) in an empty database.
+- ``states``: hand-written DDL that rebuilds each legacy state (S0-S7) in an empty database
+  (S6/S7: the application's second chain, app-chain.md).
 - ``sample_data``: fills a built state with deterministic, realistic rows.
 """
 

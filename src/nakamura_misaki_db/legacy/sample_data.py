@@ -117,6 +117,29 @@ BUSINESS_SKILLS: tuple[tuple[str, int, int], ...] = (
     ("開店・閉店作業", 5, 1),
     ("店内ディスプレイ", 5, 2),
 )
+PROJECT_NAMES: tuple[str, ...] = (
+    "春の新作キャンペーン",
+    "EC サイトリニューアル",
+    "年末棚卸し",
+    "新店舗オープン準備",
+    "査定業務マニュアル整備",
+    "物流倉庫の移転",
+)
+PROJECT_DESCRIPTIONS: tuple[str, ...] = (
+    "関係部署と週次で進捗を共有する。",
+    "予算は店長承認済み。",
+    "期限前に中間レビューを行う。",
+)
+PROJECT_STATUSES: tuple[str, ...] = ("active", "active", "active", "completed", "on_hold")
+METRIC_TYPES: tuple[str, ...] = ("completion_rate", "avg_completion_hours", "overdue_tasks")
+# Aligned one to one: the text says what the type says.
+NOTIFICATION_TYPES: tuple[str, ...] = ("task_assigned", "due_reminder", "task_completed", "dependency_unblocked")
+NOTIFICATION_TEXTS: tuple[str, ...] = (
+    "新しいタスクが割り当てられました。",
+    "タスクの期限が近づいています。",
+    "依頼したタスクが完了しました。",
+    "待っていたタスクが完了し、作業を始められます。",
+)
 # Relative frequency of task statuses by (lower-cased) label; other labels get 2.
 _STATUS_WEIGHTS = {"pending": 7, "in_progress": 5, "completed": 7, "cancelled": 1}
 _HANDOFF_STATUSES: tuple[str, ...] = ("pending", "pending", "accepted", "completed")
@@ -260,13 +283,25 @@ class _Gen:
                        f" {LONG_USER_ID_LENGTH - 33})))")
             assignee = (f"CASE WHEN n IN ({', '.join(map(str, picked))})"
                         f" THEN {long_id} ELSE {assignee} END")
+        # The application's 006 (states S6/S7) added priority, progress and an estimate;
+        # where tasks lacks them the statement is exactly what it always was.
+        extra_columns = extra_values = ""
+        if "priority" in cols.types:
+            h = self.md5("tasks/c", "n")
+            extra_columns = ", priority, progress_percent, estimated_hours"
+            extra_values = (
+                f",\n       1 + {_rand(h, 0)} % 10,"
+                f"\n       CASE WHEN lower(status) = 'completed' THEN 100"
+                f" WHEN lower(status) IN ('pending', 'cancelled') THEN 0"
+                f" ELSE 5 * (1 + {_rand(h, 1)} % 19) END,"
+                f"\n       CASE WHEN {_rand(h, 2)} % 3 = 0 THEN NULL ELSE 0.5 * (1 + {_rand(h, 3)} % 32) END")
         return self.run(f"""
 INSERT INTO tasks (id, title, description, assignee_user_id, creator_user_id, status,
-                   due_at, completed_at, created_at, updated_at)
+                   due_at, completed_at, created_at, updated_at{extra_columns})
 SELECT id, title, description, assignee, creator, status::task_status,
        {cols.ts('due_at', 'due_l')}, {cols.ts('completed_at', 'completed_l')},
        {cols.ts('created_at', 'created_l')},
-       {cols.ts('updated_at', 'coalesce(completed_l, updated_l)')}
+       {cols.ts('updated_at', 'coalesce(completed_l, updated_l)')}{extra_values}
 FROM (
     SELECT n, id, title, description, assignee, creator, status, created_l,
            CASE WHEN r6 % 5 = 0 THEN NULL
@@ -475,6 +510,111 @@ SELECT {self.user('i')}, {handle},
 FROM (SELECT i, {self.md5('slack_users/a', 'i')} AS h
       FROM generate_series(0, {self.users - 1}) AS i) AS u""")
 
+    # -- the application's second chain, 002-006 (states S6, S7) -----------------
+    def project_count(self) -> int:
+        return min(max(2, self.rows // 20), len(PROJECT_NAMES) * 50)
+
+    def projects(self) -> int:
+        cols = self.columns("projects")
+        count = self.project_count()
+        name = (f"{_pick(PROJECT_NAMES, 'i - 1')} || CASE WHEN i > {len(PROJECT_NAMES)}"
+                f" THEN ' (' || ((i - 1) / {len(PROJECT_NAMES)} + 1) || ')' ELSE '' END")
+        created = f"{_T0} + ({_rand('h', 0)} % 200) * interval '1 day'"
+        return self.run(f"""
+INSERT INTO projects (project_id, name, description, owner_user_id, deadline, status,
+                      created_at, updated_at)
+SELECT {self.uuid('projects', 'i')}, {name},
+       CASE WHEN i % 3 = 0 THEN NULL ELSE {_pick(PROJECT_DESCRIPTIONS, _rand('h', 1))} END,
+       CASE WHEN i % 7 = 0 THEN NULL ELSE {self.user(f"{_rand('h', 2)} % {self.users}")} END,
+       {cols.ts('deadline', f"CASE WHEN i % 4 = 0 THEN NULL ELSE {created} + interval '90 days' END")},
+       {_pick(PROJECT_STATUSES, _rand('h', 3))},
+       {cols.ts('created_at', created)},
+       {cols.ts('updated_at', f"{created} + interval '10 days'")}
+FROM (SELECT i, {self.md5('projects/a', 'i')} AS h FROM generate_series(1, {count}) AS i) AS p""")
+
+    def project_tasks(self) -> int:
+        cols = self.columns("project_tasks")
+        # About a third of the tasks belong to a project, each to one only: the
+        # (project_id, task_id) pairs are unique, as uq_project_task requires.
+        return self.run(f"""
+INSERT INTO project_tasks (id, project_id, task_id, position, created_at)
+SELECT {self.uuid('project_tasks', 'n')}, {self.uuid('projects', 'p')}, {self.task_id('n')},
+       (row_number() OVER (PARTITION BY p ORDER BY n) - 1)::integer,
+       {cols.ts('created_at', f"{_T0} + (n % {_YEAR_MINUTES}) * interval '1 minute'")}
+FROM (SELECT n, 1 + {_rand('h', 1)} % {self.project_count()} AS p, {_rand('h', 0)} AS r0
+      FROM (SELECT n, {self.md5('project_tasks/a', 'n')} AS h
+            FROM generate_series(1, {self.rows}) AS n) AS hashed) AS pt
+WHERE r0 % 3 = 0""")
+
+    def task_dependencies(self) -> int:
+        cols = self.columns("task_dependencies")
+        # Task n waits for an earlier task: never itself, and one row per blocked
+        # task keeps (blocking, blocked) unique.
+        return self.run(f"""
+INSERT INTO task_dependencies (id, blocking_task_id, blocked_task_id, dependency_type, created_at)
+SELECT {self.uuid('task_dependencies', 'n')}, {self.task_id(f"1 + {_rand('h', 1)} % (n - 1)")},
+       {self.task_id('n')}, 'blocks',
+       {cols.ts('created_at', f"{_T0} + (n % {_YEAR_MINUTES}) * interval '1 minute'")}
+FROM (SELECT n, {self.md5('task_dependencies/a', 'n')} AS h
+      FROM generate_series(2, {self.rows}) AS n) AS d
+WHERE {_rand('h', 0)} % 5 = 0""")
+
+    def daily_summaries(self) -> int:
+        cols = self.columns("daily_summaries")
+        people = min(self.users, 5)
+        # One row per person and day for the last week of the generated year,
+        # plus a team-wide row (user_id NULL) per day.
+        day = f"(({_T0})::date + 358 + d)"
+        return self.run(f"""
+INSERT INTO daily_summaries (id, date, user_id, tasks_completed, tasks_pending, summary_text,
+                             created_at)
+SELECT {self.uuid('daily_summaries', "d || '/' || u")}, {day},
+       CASE WHEN u = {people} THEN NULL ELSE {self.user('u')} END,
+       done, pending,
+       CASE WHEN u = {people} THEN 'チーム全体: 完了 ' ELSE '完了 ' END
+           || done || ' 件、未完了 ' || pending || ' 件。',
+       {cols.ts('created_at', f"{day} + interval '18 hours'")}
+FROM (SELECT d, u,
+             {_rand('h', 0)} % 8 * CASE WHEN u = {people} THEN {people} ELSE 1 END AS done,
+             {_rand('h', 1)} % 12 * CASE WHEN u = {people} THEN {people} ELSE 1 END AS pending
+      FROM (SELECT d, u, {self.md5('daily_summaries/a', "d || '/' || u")} AS h
+            FROM generate_series(0, 6) AS d, generate_series(0, {people}) AS u) AS hashed) AS s""")
+
+    def team_metrics(self) -> int:
+        cols = self.columns("team_metrics")
+        day = f"(({_T0})::date + 358 + d)"
+        return self.run(f"""
+INSERT INTO team_metrics (id, date, metric_type, metric_value, metadata, created_at)
+SELECT {self.uuid('team_metrics', "d || '/' || m")}, {day}, {_pick(METRIC_TYPES, 'm')},
+       CASE m WHEN 0 THEN round(({_rand('h', 0)} % 1000) / 1000.0, 3)
+              WHEN 1 THEN round((4 + {_rand('h', 0)} % 400 / 10.0)::numeric, 1)
+              ELSE {_rand('h', 0)} % 9 END,
+       CASE WHEN m = 2 AND d % 2 = 0 THEN NULL
+            ELSE jsonb_build_object('source', 'daily_batch', 'window_days', 1,
+                                    'sample_size', 5 + {_rand('h', 1)} % 40) END,
+       {cols.ts('created_at', f"{day} + interval '23 hours'")}
+FROM (SELECT d, m, {self.md5('team_metrics/a', "d || '/' || m")} AS h
+      FROM generate_series(0, 6) AS d, generate_series(0, {len(METRIC_TYPES) - 1}) AS m) AS t""")
+
+    def notifications(self, has_tasks: bool) -> int:
+        cols = self.columns("notifications")
+        task = (f"CASE WHEN r1 % 6 = 0 THEN NULL ELSE {self.task_id(f'1 + r1 % {self.rows}')} END"
+                if has_tasks else "NULL::uuid")
+        return self.run(f"""
+INSERT INTO notifications (id, user_id, notification_type, task_id, content, sent_at, read_at,
+                           created_at)
+SELECT {self.uuid('notifications', 'i')},
+       CASE WHEN r2 % 15 = 0 THEN NULL ELSE {self.user(f'r2 % {self.users}')} END,
+       {_pick(NOTIFICATION_TYPES, 'r0')}, {task}, {_pick(NOTIFICATION_TEXTS, 'r0')},
+       {cols.ts('sent_at', "CASE WHEN r3 % 8 = 0 THEN NULL ELSE at_l + interval '1 minute' END")},
+       {cols.ts('read_at', "CASE WHEN r3 % 8 <> 0 AND r3 % 3 = 0 THEN at_l + interval '2 hours' END")},
+       {cols.ts('created_at', 'at_l')}
+FROM (SELECT i, r0, r1, r2, r3, {_T0} + (r0 / 7 % {_YEAR_MINUTES}) * interval '1 minute' AS at_l
+      FROM (SELECT i, {_rand('h', 0)} AS r0, {_rand('h', 1)} AS r1, {_rand('h', 2)} AS r2,
+                   {_rand('h', 3)} AS r3
+            FROM (SELECT i, {self.md5('notifications/a', 'i')} AS h
+                  FROM generate_series(1, {max(1, self.rows // 5)}) AS i) AS hashed) AS r) AS n""")
+
 
 def populate(
     conn: Connection,
@@ -489,7 +629,10 @@ def populate(
 
     ``rows`` is the number of tasks and of conversations; the other tables are
     sized from it (users ``rows/20`` (min 5), employees ``rows/10`` (3..500),
-    12 skills, handoffs and notes ``rows/10``, sessions ``rows/20``).
+    12 skills, handoffs and notes ``rows/10``, sessions ``rows/20``; in S6/S7
+    projects ``rows/20`` (min 2), about a third of the tasks in a project and a
+    fifth waiting on an earlier task, a week of daily summaries and team
+    metrics, notifications ``rows/5``).
     ``duplicate_ratio`` of the conversations repeat an earlier (user_id,
     channel_id) pair. User ids are 11 characters; ``long_user_ids`` gives three
     tasks a 60-character assignee. Tables must be empty; the caller commits.
@@ -520,6 +663,14 @@ def populate(
         ("handoffs", lambda: gen.handoffs("tasks" in present)),
         ("notes", gen.notes),
         ("sessions", gen.sessions),
+        # The application's 002-006 (S6, S7); project_tasks, task_dependencies and
+        # notifications point at the generated tasks.
+        ("projects", gen.projects),
+        ("project_tasks", gen.project_tasks),
+        ("task_dependencies", gen.task_dependencies),
+        ("daily_summaries", gen.daily_summaries),
+        ("team_metrics", gen.team_metrics),
+        ("notifications", lambda: gen.notifications("tasks" in present)),
     ]
     counts: dict[str, int] = {}
     for table, fill in fillers:
