@@ -362,7 +362,9 @@ def test_offline_upgrade_renders_plain_statements_that_build_the_same_schema(mak
     sql = offline("upgrade", list(LATER))
     for rev in LATER:
         assert f"-- revision {rev}, offline: plain statements for a database at the previous revision" in sql
-    assert "CREATE TABLE projects" in sql and "ALTER TABLE tasks ADD COLUMN priority INTEGER DEFAULT 5 NOT NULL;" in sql
+    # DDL names the schema (public) whatever the session's search_path says.
+    assert "CREATE TABLE public.projects" in sql
+    assert 'ALTER TABLE "public"."tasks" ADD COLUMN priority INTEGER DEFAULT 5 NOT NULL;' in sql
     by_script, online = make_db(), make_db()
     upgrade(by_script, "0002")
     execute_sql(by_script, sql)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from alembic_utils.pg_extension import PGExtension
 from sqlalchemy.dialects import postgresql as pg
-from sqlalchemy.schema import AddConstraint, CreateIndex, CreateTable
+from sqlalchemy.schema import AddConstraint, CreateColumn, CreateIndex, CreateTable
 
 from .pg_enum import PGEnum
 from .quoting import ident, literal
@@ -45,6 +45,11 @@ def create_table(table: sa.Table) -> list[str]:
     """CREATE TABLE with its constraints, then its indexes in name order."""
     indexes = sorted(table.indexes, key=lambda i: str(i.name))
     return [_compile(CreateTable(table))] + [create_index(ix) for ix in indexes]
+
+
+def column_definition(column: sa.Column) -> str:
+    """A column as ``ADD COLUMN`` spells it: name, type, default, NOT NULL."""
+    return str(CreateColumn(column).compile(dialect=DIALECT)).strip()
 
 
 def create_index(index: sa.Index) -> str:

@@ -31,13 +31,15 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.schema import AddConstraint, CreateColumn, CreateIndex
 
+from . import ddl
 from .catalog import Catalog, Table, Unique, catalog_from_definition, inspect_database
-from .ddl import DIALECT, create_table_statements, quote, run_sql
-from .drift import diff
+from .db import run_sql
+from .ddl import DIALECT
+from .diff import DiffKind, diff
 from .errors import Refused
 from .frozen import RevisionSchema
+from .quoting import ident
 
 if TYPE_CHECKING:
     from alembic.runtime.migration import MigrationContext
@@ -45,7 +47,7 @@ if TYPE_CHECKING:
 SCHEMA = "public"
 
 # What a revision may add to an existing table; any other difference is refused.
-_ADDABLE = frozenset({"missing_column", "missing_check", "missing_index"})
+_ADDABLE = frozenset({DiffKind.MISSING_COLUMN, DiffKind.MISSING_CHECK, DiffKind.MISSING_INDEX})
 
 
 @dataclass
@@ -59,12 +61,8 @@ class Decision:
     problems: list[str] = field(default_factory=list)
 
 
-def _compile(element: sa.schema.ExecutableDDLElement) -> str:
-    return str(element.compile(dialect=DIALECT)).strip()
-
-
 def _only(catalog_tables: dict[str, Table], name: str) -> Catalog:
-    """A catalog holding one table (so ``drift.diff`` compares exactly that table)."""
+    """A catalog holding one table (so ``diff`` compares exactly that table)."""
     return Catalog(schema=SCHEMA, extensions={}, enums={}, tables={name: catalog_tables[name]})
 
 
@@ -118,11 +116,11 @@ def _occupied(conn: Connection, names: list[str]) -> dict[str, str]:
 
 
 def _add_column_sql(table: str, column: sa.Column) -> str:
-    return f"ALTER TABLE {quote(table)} ADD COLUMN {_compile(CreateColumn(column))}"
+    return f"ALTER TABLE {ident(SCHEMA, table)} ADD COLUMN {ddl.column_definition(column)}"
 
 
 def _rows(conn: Connection, table: str) -> int:
-    return int(conn.scalar(sa.text(f"SELECT count(*) FROM {quote(table)}")) or 0)
+    return int(conn.scalar(sa.text(f"SELECT count(*) FROM {ident(SCHEMA, table)}")) or 0)
 
 
 def _check_violations(conn: Connection, have: Table, stub: sa.Table, check: sa.CheckConstraint) -> int:
@@ -133,13 +131,14 @@ def _check_violations(conn: Connection, have: Table, stub: sa.Table, check: sa.C
     that yields NULL passes, as in PostgreSQL.
     """
     existing = {c.name for c in have.columns}
-    select = [quote(c.name) for c in have.columns]
+    select = [ident(c.name) for c in have.columns]
     for column in stub.columns:
         if column.name in existing:
             continue
         default = "NULL" if column.server_default is None else column.server_default.arg.text  # type: ignore[attr-defined]
-        select.append(f"CAST({default} AS {column.type.compile(dialect=DIALECT)}) AS {quote(column.name)}")
-    sql = f"SELECT count(*) FROM (SELECT {', '.join(select)} FROM {quote(have.name)}) AS t WHERE NOT ({check.sqltext})"
+        select.append(f"CAST({default} AS {column.type.compile(dialect=DIALECT)}) AS {ident(column.name)}")
+    sql = (f"SELECT count(*) FROM (SELECT {', '.join(select)} FROM {ident(SCHEMA, have.name)}) AS t "
+           f"WHERE NOT ({check.sqltext})")
     # Colons escaped: the frozen texts are SQL, not text() bind parameters ('x'::text).
     return int(conn.scalar(sa.text(sql.replace(":", "\\:"))) or 0)
 
@@ -177,7 +176,7 @@ def _decide_creates(decision: Decision, conn: Connection, schema: RevisionSchema
             if clash:
                 decision.problems.append(f"{name}: cannot be created, its names are taken: {', '.join(clash)}")
             else:
-                decision.statements += create_table_statements(schema.table(name))
+                decision.statements += ddl.create_table(schema.table(name))
                 decision.created.append(f"table {name}")
             continue
         differences = diff(_only(actual.tables, name), _only(expected.tables, name))
@@ -200,9 +199,9 @@ def _decide_extends(decision: Decision, conn: Connection, schema: RevisionSchema
         refused = [d for d in differences if d.kind not in _ADDABLE]
         decision.problems += [f"{name}: {d.describe()}" for d in refused]
         adding = [d for d in differences if d.kind in _ADDABLE]
-        taken = _occupied(conn, [d.object for d in adding if d.kind == "missing_index"])
+        taken = _occupied(conn, [d.object for d in adding if d.kind == DiffKind.MISSING_INDEX])
         for d in adding:
-            if d.kind == "missing_column":
+            if d.kind == DiffKind.MISSING_COLUMN:
                 column = stub.c[d.object.split(".", 1)[1]]
                 if not column.nullable and column.server_default is None and have.has_rows:
                     decision.problems.append(
@@ -211,7 +210,7 @@ def _decide_extends(decision: Decision, conn: Connection, schema: RevisionSchema
                     continue
                 decision.statements.append(_add_column_sql(name, column))
                 decision.created.append(f"column {d.object}")
-            elif d.kind == "missing_check":
+            elif d.kind == DiffKind.MISSING_CHECK:
                 check = next(c for c in stub.constraints if isinstance(c, sa.CheckConstraint) and c.name == d.object)
                 bad = _check_violations(conn, have, stub, check) if have.has_rows else 0
                 if bad:
@@ -219,7 +218,7 @@ def _decide_extends(decision: Decision, conn: Connection, schema: RevisionSchema
                         f"{name}: {bad} row(s) violate {d.object} CHECK ({check.sqltext}); "
                         "correct them before this revision adds the constraint")
                     continue
-                decision.statements.append(_compile(AddConstraint(check, isolate_from_table=False)))
+                decision.statements.append(ddl.add_constraint(check))
                 decision.created.append(f"check {d.object} on {name}")
             else:  # missing_index
                 if d.object in taken:
@@ -227,7 +226,7 @@ def _decide_extends(decision: Decision, conn: Connection, schema: RevisionSchema
                         f"{name}: index {d.object} cannot be created, the name is taken by {taken[d.object]}")
                     continue
                 index = next(i for i in stub.indexes if i.name == d.object)
-                decision.statements.append(_compile(CreateIndex(index)))
+                decision.statements.append(ddl.create_index(index))
                 decision.created.append(f"index {d.object} on {name}")
         touched = {d.object for d in differences}
         decision.adopted += [f"column {name}.{c.name}" for c in want.columns if f"{name}.{c.name}" not in touched]
@@ -274,14 +273,14 @@ def upgrade(conn: Connection, schema: RevisionSchema) -> list[str]:
 
 
 def _exists(conn: Connection, table: str) -> bool:
-    return conn.scalar(sa.text("SELECT to_regclass(:t)"), {"t": f"{SCHEMA}.{quote(table)}"}) is not None
+    return conn.scalar(sa.text("SELECT to_regclass(:t)"), {"t": ident(SCHEMA, table)}) is not None
 
 
 def _present_columns(conn: Connection, table: str, names: list[str]) -> list[str]:
     return list(conn.execute(sa.text(
         "SELECT a.attname FROM pg_attribute a WHERE a.attrelid = CAST(:t AS regclass)"
         " AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = ANY(:names) ORDER BY a.attnum"
-    ), {"t": f"{SCHEMA}.{quote(table)}", "names": names}).scalars())
+    ), {"t": ident(SCHEMA, table), "names": names}).scalars())
 
 
 def downgrade_statements(schema: RevisionSchema) -> list[str]:
@@ -289,12 +288,13 @@ def downgrade_statements(schema: RevisionSchema) -> list[str]:
     out: list[str] = []
     for name in schema.extends:
         stub = schema.table(name)
-        out += [f"DROP INDEX IF EXISTS {quote(str(i.name))}" for i in sorted(stub.indexes, key=lambda i: str(i.name))]
-        out += [f"ALTER TABLE IF EXISTS {quote(name)} DROP CONSTRAINT IF EXISTS {quote(str(c.name))}"
+        out += [f"DROP INDEX IF EXISTS {ident(SCHEMA, str(i.name))}"
+                for i in sorted(stub.indexes, key=lambda i: str(i.name))]
+        out += [f"ALTER TABLE IF EXISTS {ident(SCHEMA, name)} DROP CONSTRAINT IF EXISTS {ident(str(c.name))}"
                 for c in stub.constraints if isinstance(c, sa.CheckConstraint)]
-        out += [f"ALTER TABLE IF EXISTS {quote(name)} DROP COLUMN IF EXISTS {quote(c.name)}"
+        out += [f"ALTER TABLE IF EXISTS {ident(SCHEMA, name)} DROP COLUMN IF EXISTS {ident(c.name)}"
                 for c in reversed(list(stub.columns))]
-    out += [f"DROP TABLE IF EXISTS {quote(name)}" for name in reversed(schema.creates)]
+    out += [f"DROP TABLE IF EXISTS {ident(SCHEMA, name)}" for name in reversed(schema.creates)]
     return out
 
 
@@ -334,13 +334,13 @@ def offline_upgrade(schema: RevisionSchema) -> list[str]:
         "-- Online, this revision reads the catalog first: it adopts identical objects and refuses different ones.",
     ]
     for name in schema.creates:
-        out += create_table_statements(schema.table(name))
+        out += ddl.create_table(schema.table(name))
     for name in schema.extends:
         stub = schema.table(name)
         out += [_add_column_sql(name, c) for c in stub.columns]
-        out += [_compile(AddConstraint(c, isolate_from_table=False))
+        out += [ddl.add_constraint(c)
                 for c in stub.constraints if isinstance(c, sa.CheckConstraint)]
-        out += [_compile(CreateIndex(i)) for i in sorted(stub.indexes, key=lambda i: str(i.name))]
+        out += [ddl.create_index(i) for i in sorted(stub.indexes, key=lambda i: str(i.name))]
     return out
 
 
