@@ -1,0 +1,3 @@
+"""Two tiny application model modules for the demo: ``mistaken`` (enums persist member names, the
+incident's mistake) and ``fixed`` (the one-line ``values_callable`` fix). ``baseline-bridge check-app
+nakamura_misaki_db.bridge.demo_app.mistaken:Base --head`` fails; ``...fixed:Base`` passes."""
