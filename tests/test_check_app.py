@@ -398,3 +398,31 @@ def test_cli_help_has_an_example() -> None:
     assert code == 0
     assert "baseline-bridge check-app app.models:Base --head" in out
     assert "3  not compatible" in out
+
+
+def test_our_own_live_models_fit_head_and_a_legacy_database_is_told_to_upgrade(
+        head_db: URL, database: Callable[..., URL]) -> None:
+    from nakamura_misaki_db import models
+
+    assert check_app(models.Base, head=True) == []
+    assert check_app(models.Base, database_url=head_db) == []
+    findings = check_app(models.Base, database_url=database("S1", rows=None))
+    missing = next(f for f in findings if f.kind == "missing-table")
+    assert missing.where == "SlackUser (slack_users)"
+    assert missing.fix.startswith("bring the database to this release's head (nakamura-init-db; a legacy "
+                                  "database needs baseline-bridge first)")
+
+
+def test_bare_metadata_other_schema_identity_and_defaults(make_db: Callable[[], URL]) -> None:
+    """A plain MetaData (no classes: table.column names), a table outside public, and the columns the
+    database fills itself (identity, server default) that the application need not map."""
+    url = make_db()
+    execute_sql(url, "CREATE SCHEMA app; CREATE TABLE app.widgets (id bigint GENERATED ALWAYS AS IDENTITY "
+                     "PRIMARY KEY, name varchar(20) NOT NULL, note text NOT NULL DEFAULT '', owner text NOT NULL)")
+    metadata = sa.MetaData()
+    sa.Table("widgets", metadata, sa.Column("name", sa.String(20), nullable=False), schema="app")
+    findings = check_app(metadata, database_url=url)
+    assert [(f.where, f.kind) for f in findings] == [("app.widgets.owner", "unmapped-required")]
+    assert "every INSERT through app.widgets fails" in str(findings[0])
+    findings = check_app(metadata, head=True)
+    assert [(f.where, f.kind) for f in findings] == [("app.widgets", "missing-table")]

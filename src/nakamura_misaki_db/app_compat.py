@@ -45,7 +45,7 @@ TO_HEAD = "bring the database to this release's head (nakamura-init-db; a legacy
 class Finding:
     """One problem, in the application's terms, with its fix. ``str()`` is the one-line report."""
 
-    table: str  # the table as the application names it
+    table: str  # the table as the application names it (schema-qualified outside the default schema)
     column: str | None  # the column (database name), or None for the whole table
     problem: str
     fix: str
@@ -229,7 +229,7 @@ class _Checker:
         model = self.app.model(table)
         if model and column is not None and any(c.name == column for c in table.columns):
             model = f"{model}.{self.app.attribute(table, column)}"
-        self.findings.append(Finding(table=table.name, column=column, problem=problem, fix=fix, kind=kind,
+        self.findings.append(Finding(table=table.fullname, column=column, problem=problem, fix=fix, kind=kind,
                                      model=model, severity=severity))
 
     def _in_head(self, table: sa.Table, column: str | None = None) -> bool:
@@ -259,7 +259,7 @@ class _Checker:
                     self.missing_column(table, column)
                     continue
                 self.column(table, column, db_col, enums)
-            self.unmapped_required(table, db_table)
+            self.unmapped_required(table, db_table, enums)
         return self.findings
 
     def missing_table(self, table: sa.Table) -> None:
@@ -269,16 +269,16 @@ class _Checker:
         where = "this release's schema" if self.schema.is_head else "the database"
         self.add(table, None, "missing-table",
                  f"the application maps table {name}, which {where} does not have: every query on it fails "
-                 f'(relation "{table.name}" does not exist)', fix)
+                 f'(relation "{table.fullname}" does not exist)', fix)
 
     def missing_column(self, table: sa.Table, column: sa.Column) -> None:
         where = "this release's schema" if self.schema.is_head else "the database"
-        model = self.app.model(table) or table.name
+        model = self.app.model(table) or table.fullname
         fix = TO_HEAD if self._in_head(table, column.name) else (
             f"add the column with a new migration in nakamura-misaki-db, or remove the attribute from {model}")
         self.add(table, column.name, "missing-column",
-                 f"{where} has no column {table.name}.{column.name}: every query that loads {model} fails "
-                 f"(column {table.name}.{column.name} does not exist)", fix)
+                 f"{where} has no column {table.fullname}.{column.name}: every query that loads {model} fails "
+                 f"(column {table.fullname}.{column.name} does not exist)", fix)
 
     def column(self, table: sa.Table, column: sa.Column, db: DbColumn, enums: Mapping[str, tuple[str, ...]]) -> None:
         type_, kind = _app_type(column.type)
@@ -304,11 +304,10 @@ class _Checker:
         db_enum = _enum_name(db.type, enums)
         native = bool(type_.native_enum)
         if native and not type_.name:
-            target = db_enum or "native_enum=False"
             self.add(table, column.name, "enum-unnamed",
                      f"{_spell(type_)} declares a PostgreSQL enum without a name: SQLAlchemy cannot cast the "
-                     f"parameter, so every write fails with asyncpg (CompileError: PostgreSQL ENUM type requires "
-                     f"a name)", f'name="{target}"' if db_enum else target)
+                     f"parameter, so every write fails with asyncpg (CompileError: ... type requires a name)",
+                     f'name="{db_enum}" in its Enum(...)' if db_enum else "native_enum=False in its Enum(...)")
         elif native and db_enum and type_.name != db_enum:
             self.add(table, column.name, "enum-type-name",
                      f"{_spell(type_)} names the enum type {type_.name} but the column is of type {db_enum}: "
@@ -448,19 +447,19 @@ class _Checker:
                      "relies on a server default (server_default=...) that the database column does not have: "
                      f'INSERTs that leave it unset fail (null value in column "{column.name}" violates not-null '
                      f"constraint)", f"set a client-side default=... in the application, or add the default with "
-                     f"a migration (ALTER TABLE {table.name} ALTER COLUMN {column.name} SET DEFAULT ...)")
+                     f"a migration (ALTER TABLE {table.fullname} ALTER COLUMN {column.name} SET DEFAULT ...)")
 
-    def unmapped_required(self, table: sa.Table, db_table: DbTable) -> None:
+    def unmapped_required(self, table: sa.Table, db_table: DbTable, enums: Mapping[str, tuple[str, ...]]) -> None:
         mapped = {c.name for c in table.columns}
-        model = self.app.model(table) or table.name
+        model = self.app.model(table) or table.fullname
         for db in db_table.columns:
             if db.name in mapped or not self._required(table, db):
                 continue
             self.add(table, db.name, "unmapped-required",
-                     f"the column {table.name}.{db.name} is NOT NULL without a default and {model} does "
+                     f"the column {table.fullname}.{db.name} is NOT NULL without a default and {model} does "
                      f'not map it: every INSERT through {model} fails (null value in column "{db.name}" violates '
                      f"not-null constraint)",
-                     f"map it on {model} ({_suggest(db.type, {})}, nullable=False) and set it on every insert, "
+                     f"map it on {model} ({_suggest(db.type, enums)}, nullable=False) and set it on every insert, "
                      f"or give the column a server default with a migration")
 
 
