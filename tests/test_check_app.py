@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
+from nakamura_misaki_db.bridge import demo_app
 from nakamura_misaki_db.check_app import AppIncompatible, Finding, assert_compatible, check_app
 from nakamura_misaki_db.errors import BadInput, ConnectionFailed
 from nakamura_misaki_db.urls import with_password
@@ -158,6 +159,7 @@ def test_fixed_orm_passes_on_a_head_database_and_on_the_head_definition(head_db:
     assert check_app(fixed_orm.Base, head=True) == []
     assert assert_compatible(fixed_orm.Base, database_url=head_db) == []
     assert check_app([fixed_orm.Base.metadata], head=True) == []  # a bare MetaData works too
+    assert check_app("tests.app_models.fixed_orm:Base", head=True) == []  # and MODULE:ATTR
 
 
 def test_assert_compatible_raises_an_assertion_listing_every_finding(head_db: URL) -> None:
@@ -256,6 +258,7 @@ def test_less_common_mistakes_each_reported_once_with_its_fix() -> None:
         ("Task.state (tasks.status)", "enum-type-name", "error"),
         ("Task.state (tasks.status)", "enum-labels", "error"),
         ("Conversation.conversation_id (conversations.conversation_id)", "type-mismatch", "error"),
+        ("Conversation.conversation_id (conversations.conversation_id)", "missing-server-default", "error"),
         ("Skill.category (business_skills.category)", "enum-unreadable", "warning"),
         ("Skill.display_order (business_skills.display_order)", "too-long", "error"),
         ("Skill.created_at (business_skills.created_at)", "aware-timestamp", "error"),
@@ -277,6 +280,8 @@ def test_less_common_mistakes_each_reported_once_with_its_fix() -> None:
         ("Skill.display_order (business_skills.display_order)", "too-long"): [
             "BigInteger()", "integer range", "Fix: declare it as Integer()"],
         ("Handoff.task_id (handoffs.task_id)", "type-mismatch"): ["String(36)", "Fix: declare it as Uuid()"],
+        ("Conversation.conversation_id (conversations.conversation_id)", "missing-server-default"): [
+            "autoincrement primary key", "no default or identity"],
         ("Handoff.next_steps (handoffs.next_steps)", "missing-server-default"): [
             "ALTER TABLE handoffs ALTER COLUMN next_steps SET DEFAULT"],
         ("Handoff.status (handoffs.status)", "too-long"): ["'rejected_by_recipient'", "character varying(20)"],
@@ -338,12 +343,12 @@ def test_cli_json_with_head() -> None:
 
 
 def test_demo_app_mistaken_fails_and_fixed_passes_on_a_head_database(head_db: URL) -> None:
-    code, out, err = cli("nakamura_misaki_db.bridge.demo_app.mistaken:Base", url=head_db)
+    code, out, err = cli(demo_app.MISTAKEN, url=head_db)
     assert code == 3, err
     assert [line.split(":")[0] for line in out.splitlines()[1:-1]] == [
         "BusinessSkill.category (business_skills.category)", "Task.status (tasks.status)"]
     assert all("Fix: add values_callable: Enum(" in line for line in out.splitlines()[1:-1])
-    code, out, err = cli("nakamura_misaki_db.bridge.demo_app.fixed:Base", url=head_db)
+    code, out, err = cli(demo_app.FIXED, url=head_db)
     assert code == 0, out + err
 
 

@@ -448,6 +448,13 @@ class _Checker:
                      f'INSERTs that leave it unset fail (null value in column "{column.name}" violates not-null '
                      f"constraint)", f"set a client-side default=... in the application, or add the default with "
                      f"a migration (ALTER TABLE {table.fullname} ALTER COLUMN {column.name} SET DEFAULT ...)")
+        elif column is table.autoincrement_column and column.default is None:
+            self.add(table, column.name, "missing-server-default",
+                     "is an autoincrement primary key in the application (SQLAlchemy leaves it out of INSERTs for "
+                     "the database to generate), but the database column has no default or identity: INSERTs "
+                     f'that do not set it fail (null value in column "{column.name}" violates not-null constraint)',
+                     "set it in the application (default=..., e.g. uuid.uuid4 for a uuid), or autoincrement=False "
+                     "and always set it")
 
     def unmapped_required(self, table: sa.Table, db_table: DbTable, enums: Mapping[str, tuple[str, ...]]) -> None:
         mapped = {c.name for c in table.columns}
