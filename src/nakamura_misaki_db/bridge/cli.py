@@ -17,6 +17,8 @@ from ..db import connect, describe_sql_error
 from ..errors import EXIT_ERROR, EXIT_OK, EXIT_REFUSED, BadInput, MigrationError
 from ..locking import is_lock_timeout, lock_timeout_message
 from ..urls import DatabaseUrl, candidate_urls, redact, resolve_database_url
+from .check_app_cmd import add_parser as add_check_app_parser
+from .check_app_cmd import cmd_check_app
 
 EXIT_CODES = textwrap.dedent(
     """\
@@ -122,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--versions", metavar="DIR", help="versions directory to check (default: the installed one)")
     p.add_argument("--json", action="store_true", help="print findings as JSON")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+
+    add_check_app_parser(sub)
     return parser
 
 
@@ -225,7 +229,8 @@ def cmd_lint(args: argparse.Namespace) -> int:
     return EXIT_REFUSED if findings else EXIT_OK
 
 
-COMMANDS = {"status": cmd_status, "plan": cmd_plan, "apply": cmd_apply, "demo": cmd_demo, "lint": cmd_lint}
+COMMANDS = {"status": cmd_status, "plan": cmd_plan, "apply": cmd_apply, "demo": cmd_demo, "lint": cmd_lint,
+            "check-app": cmd_check_app}
 
 
 def _fail(args: argparse.Namespace, message: str, code: int) -> int:

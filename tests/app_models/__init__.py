@@ -1,0 +1,1 @@
+"""Application-style model modules for the check-app tests (not part of the product)."""
