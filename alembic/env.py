@@ -8,12 +8,20 @@ else an embedded PostgreSQL (pgserver) in a local data dir.
 Every run takes the migration advisory lock first (the bridge takes the same
 one), then refuses a database stamped with a legacy revision before Alembic
 would fail with "Can't locate revision".
+
+Three kinds of run never connect (so they need no server and start none): a
+plain ``alembic revision`` (numbering only), ``alembic history`` without
+``current``, and ``--sql`` (offline) runs, which write SQL to stdout:
+``upgrade head --sql`` renders 0001 for an EMPTY database (see
+``nakamura_misaki_db.offline``) and every later revision as its own statements.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import sys
+from logging.config import fileConfig
 
 from alembic import context
 from alembic.util import CommandError
@@ -23,18 +31,33 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from nakamura_misaki_db import models
+from nakamura_misaki_db.autogen import process_revision_directives
 from nakamura_misaki_db.catalog import read_version
 from nakamura_misaki_db.db import connect, describe_sql_error
 from nakamura_misaki_db.embedded import default_data_dir, embedded_database_url
 from nakamura_misaki_db.errors import LegacyVersionError, LockTimeout, MigrationError
 from nakamura_misaki_db.legacy_chain import legacy_ids_in
-from nakamura_misaki_db.locking import is_lock_timeout, lock_timeout_message, take_migration_lock
-from nakamura_misaki_db.numbering import number_new_revision
+from nakamura_misaki_db.locking import (
+    MIGRATION_LOCK_KEY,
+    is_lock_timeout,
+    lock_timeout_message,
+    lock_timeout_setting,
+    lock_wait_setting,
+    take_migration_lock,
+)
 from nakamura_misaki_db.pg_enum import PGEnum
 from nakamura_misaki_db.urls import redact, url_from_env
 
 config = context.config
 target_metadata = models.metadata
+
+# alembic.ini's [loggers] section, so the CLI reports each step ("Running upgrade
+# 0001 -> 0002"). Installed use (nakamura-init-db) builds its Config without an
+# ini file and keeps its own quiet logging; a program that configured logging
+# itself can opt out with config.attributes["configure_logger"] = False.
+# disable_existing_loggers=False: other modules' loggers keep working.
+if config.config_file_name is not None and config.attributes.get("configure_logger", True):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 # Name the entity classes explicitly: alembic-utils only compares the classes in
 # its registry's allowed types, and what it allows by default depends on its
@@ -46,18 +69,30 @@ def _x_arg(name: str) -> str | None:
     return context.get_x_argument(as_dictionary=True).get(name)
 
 
-def _is_plain_revision() -> bool:
-    """`alembic revision` without --autogenerate needs numbering, not a database."""
+def _needs_no_database() -> bool:
+    """Commands that run env.py (``revision_environment = true``) but read only the scripts.
+
+    A plain ``alembic revision`` needs numbering, not a database; ``alembic history``
+    lists the scripts unless asked to mark the current revision. Only the CLI sets
+    ``cmd_opts``; programmatic runs keep the online path.
+    """
     opts = config.cmd_opts
-    return getattr(opts, "cmd", None) is not None and opts.cmd[0].__name__ == "revision" and not getattr(
-        opts, "autogenerate", False
-    )
+    cmd = getattr(opts, "cmd", None)
+    if cmd is None:
+        return False
+    name = cmd[0].__name__
+    if name == "revision":
+        return not getattr(opts, "autogenerate", False)
+    if name == "history":
+        return not getattr(opts, "indicate_current", False) and "current" not in (getattr(opts, "rev_range", None)
+                                                                                  or "")
+    return False
 
 
 def _configure_kwargs() -> dict:
     return {
         "target_metadata": target_metadata,
-        "process_revision_directives": number_new_revision,
+        "process_revision_directives": process_revision_directives,
         "compare_type": True,
         "compare_server_default": True,
         "transaction_per_migration": False,
@@ -115,20 +150,42 @@ def run_migrations_online() -> None:
         raise CommandError(describe_sql_error(exc, url)) from exc
 
 
-def run_plain_revision() -> None:
-    # No database needed to pick the next number: an offline context whose
-    # SQL output goes nowhere.
+def run_without_database() -> None:
+    # An offline context whose SQL output goes nowhere: enough to number a new
+    # script or walk the history, and it cannot reach (or start) a server.
+    # Its "Generating static SQL" chatter would only confuse: nothing is generated.
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
     context.configure(url="postgresql+psycopg://", as_sql=True, output_buffer=io.StringIO(),
                       **_configure_kwargs())
     with context.begin_transaction():
         context.run_migrations()
 
 
-if _is_plain_revision():
-    run_plain_revision()
+def run_migrations_offline() -> None:
+    """``--sql``: write the SQL of the requested steps; never connect.
+
+    The script takes the same advisory lock and lock timeouts as an online run,
+    so it serialises with deploys when someone pipes it into psql.
+    """
+    # paramstyle "named": with psycopg's "format" style the compiler would double
+    # every '%' (PL/pgSQL format('%I')), which psql would then run as written.
+    context.configure(url="postgresql+psycopg://", literal_binds=True, dialect_opts={"paramstyle": "named"},
+                      **_configure_kwargs())
+    try:
+        wait = lock_wait_setting()
+        timeout = lock_timeout_setting(_x_arg("lock_timeout"))
+        with context.begin_transaction():
+            context.execute(f"SET LOCAL lock_timeout = '{wait}'")  # validated durations: no quoting issue
+            context.execute(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
+            context.execute(f"SET LOCAL lock_timeout = '{timeout}'")
+            context.run_migrations(allow_data_loss=(_x_arg("allow_data_loss") or "").lower() == "true")
+    except MigrationError as exc:
+        raise CommandError(str(exc)) from exc
+
+
+if _needs_no_database():
+    run_without_database()
 elif context.is_offline_mode():
-    raise CommandError(
-        "offline (--sql) mode is not supported: revision 0001 inspects the live database"
-    )
+    run_migrations_offline()
 else:
     run_migrations_online()
