@@ -123,6 +123,9 @@ def alembic_config(url: URL):
 
     cfg = Config(str(ALEMBIC_INI))
     cfg.attributes["database_url"] = url
+    # env.py would apply alembic.ini's logging to the whole test process (handlers bound
+    # to pytest's captured stderr); the CLI tests check the log lines instead.
+    cfg.attributes["configure_logger"] = False
     return cfg
 
 

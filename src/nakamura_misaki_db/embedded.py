@@ -15,6 +15,8 @@ from .urls import parse_database_url
 DATA_DIR_ENV = "NAKAMURA_DB_EMBEDDED_DIR"
 DEFAULT_DATABASE = "nakamura_misaki"
 INSTALL_HINT = "pip install 'nakamura-misaki-db[embedded]'"
+# Written by `nakamura-db dev-db start` into the data dir of a server meant to outlast its commands.
+LASTING_MARKER = ".nakamura-dev-db"
 
 
 def default_data_dir() -> Path:
@@ -35,6 +37,10 @@ def start_server(data_dir: Path, *, keep_running: bool = False):
             f"set DATABASE_URL or run {INSTALL_HINT}"
         ) from None
     data_dir.mkdir(parents=True, exist_ok=True)
+    if (data_dir / LASTING_MARKER).is_file():
+        # `nakamura-db dev-db start` runs this server for others to share: pgserver
+        # would stop it when this process, its last handle, exits.
+        keep_running = True
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (systemd units, CI); pgserver copes.
         warnings.simplefilter("ignore")

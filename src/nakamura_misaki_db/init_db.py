@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lock-timeout", metavar="DURATION",
                         help=f"lock_timeout for each statement, e.g. 5s, 500ms, 2min "
                              f"(default: ${LOCK_TIMEOUT_ENV} or {DEFAULT_LOCK_TIMEOUT})")
+    parser.add_argument("--sql", action="store_true",
+                        help="print the SQL a deploy would run on this database now, and run nothing "
+                             "(read-only; exit 3 if it needs baseline-bridge)")
     parser.add_argument("--debug", action="store_true",
                         help="log every migration step to stderr and show tracebacks")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -209,6 +212,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         lock_timeout_setting(lock_timeout)  # bad environment values are usage errors, found before connecting
         lock_wait_setting()
         url = _resolve_url(args.database_url)
+        if args.sql:
+            from .offline import deploy_sql
+
+            print(deploy_sql(url, lock_timeout), end="")
+            return EXIT_OK
         head = already_at_head(url)
         if head is not None:
             print(f"database already at head {head}, nothing to do: {masked(url)}")

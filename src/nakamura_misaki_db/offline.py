@@ -122,7 +122,7 @@ def deploy_sql(url: URL, lock_timeout: str | None = None) -> str:
     from . import baseline, migrations
     from .db import connect
     from .ddl import create_statements
-    from .errors import LegacyVersionError, MigrationError
+    from .errors import DriftError, LegacyVersionError, MigrationError
     from .legacy_chain import legacy_ids_in
     from .urls import masked
     from .version_table import read_version
@@ -147,7 +147,7 @@ def deploy_sql(url: URL, lock_timeout: str | None = None) -> str:
         else:
             additive, problems = baseline.check(conn)
             if problems:
-                raise Refused(baseline.format_drift(problems))
+                raise DriftError(baseline.format_drift(problems), problems)
             if _present_0001_objects(conn):
                 given = [sql for d in additive for sql in create_statements(d, frozen.metadata, frozen.ENTITIES)]
         transaction.rollback()
