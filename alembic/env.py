@@ -73,9 +73,15 @@ def _needs_no_database() -> bool:
     """Commands that run env.py (``revision_environment = true``) but read only the scripts.
 
     A plain ``alembic revision`` needs numbering, not a database; ``alembic history``
-    lists the scripts unless asked to mark the current revision. Only the CLI sets
-    ``cmd_opts``; programmatic runs keep the online path.
+    lists the scripts unless asked to mark the current revision (from the CLI only:
+    a programmatic ``command.history`` keeps the online path).
     """
+    # `alembic revision`, from the CLI or command.revision(): the environment carries the
+    # command's arguments (no public accessor; the CLI's cmd_opts are the fallback).
+    environment = getattr(context, "_proxy", None)
+    revision_context = getattr(environment, "context_opts", {}).get("revision_context")
+    if revision_context is not None:
+        return not revision_context.command_args.get("autogenerate")
     opts = config.cmd_opts
     cmd = getattr(opts, "cmd", None)
     if cmd is None:

@@ -26,27 +26,31 @@ def import_block(upgrades, downgrades, imports):
     """The file's imports, as `ruff check` (isort rules, F401) wants them.
 
     Only what the body uses: `sa` and `op` when the rendered operations name
-    them, plus whatever autogenerate asked for (`imports`), merged and sorted
-    into standard-library, third-party and first-party sections.
+    them, plus whatever autogenerate asked for (`imports`; alembic-utils asks
+    for some it does not use), merged and sorted into standard-library,
+    third-party and first-party sections.
     """
     body = "\n".join(part or "" for part in (upgrades, downgrades))
-    lines = ["from collections.abc import Sequence"]
-    lines += [ln.strip() for ln in (imports or "").splitlines() if ln.strip()]
-    if re.search(r"(?<![\w.])sa\.", body):
-        lines.append("import sqlalchemy as sa")
-    if re.search(r"(?<![\w.])op\.", body):
-        lines.append("from alembic import op")
+
+    def used(name):
+        return re.search(r"(?<![\w.])" + re.escape(name) + r"\b", body) is not None
+
+    lines = [ln.strip() for ln in (imports or "").splitlines() if ln.strip()]
+    lines += ["import sqlalchemy as sa", "from alembic import op"]
     sections = ({}, {}, {})  # stdlib, third-party, first-party: module -> (straight lines, from-names)
     for line in lines:
         found = re.match(r"from\s+(\S+)\s+import\s+\(?([^)]*)\)?$", line)
         module = found.group(1) if found else line.split()[1].rstrip(",")
         top = module.split(".")[0]
         index = 2 if top in FIRST_PARTY else 0 if top in sys.stdlib_module_names else 1
-        straight, names = sections[index].setdefault(module, (set(), set()))
         if found:
-            names.update(n.strip() for n in found.group(2).split(",") if n.strip())
-        else:
-            straight.add(line)
+            # "a as b" binds b; keep only the names the body uses.
+            wanted = {n.strip() for n in found.group(2).split(",") if used(n.strip().split(" as ")[-1])}
+            if wanted:
+                sections[index].setdefault(module, (set(), set()))[1].update(wanted)
+        elif used(line.split(" as ")[-1].strip() if " as " in line else module.split(".")[0]):
+            sections[index].setdefault(module, (set(), set()))[0].add(line)
+    sections[0].setdefault("collections.abc", (set(), set()))[1].add("Sequence")  # the typed ids below
     blocks = []
     for section in sections:
         if not section:
