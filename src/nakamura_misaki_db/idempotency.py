@@ -43,24 +43,27 @@ _CATALOG = re.compile(
 
 _OBJECTS = (r"MATERIALIZED\s+VIEW|TABLE|INDEX|COLUMN|CONSTRAINT|TYPE|VIEW|SEQUENCE|SCHEMA|EXTENSION"
             r"|FUNCTION|PROCEDURE|TRIGGER|DOMAIN|POLICY|RULE")
-_DROP = re.compile(rf"\bDROP\s+({_OBJECTS})\s+(?:CONCURRENTLY\s+)?(?!IF\s+EXISTS\b)", re.IGNORECASE)
+# Atomic groups (?>...): the whitespace and optional words before IF [NOT] EXISTS must not
+# backtrack, or the negative lookahead would be tried one character early and always pass.
+_DROP = re.compile(rf"\bDROP\s+(?:{_OBJECTS})(?>\s+(?:CONCURRENTLY\s+)?)(?!IF\s+EXISTS\b)", re.IGNORECASE)
 # ALTER TABLE t DROP c: a column, with COLUMN left out.
 _DROP_BARE_COLUMN = re.compile(
-    r"\bALTER\s+TABLE\b.*?\bDROP\s+(?!(?:COLUMN|CONSTRAINT|DEFAULT|NOT|IF|EXPRESSION|IDENTITY)\b)\w",
+    r"\bALTER\s+TABLE\b.*?\bDROP(?>\s+)(?!(?:COLUMN|CONSTRAINT|DEFAULT|NOT|IF|EXPRESSION|IDENTITY)\b)\w",
     re.IGNORECASE | re.DOTALL)
 _CREATE_TABLE = re.compile(
-    r"\bCREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:(?:TEMP|TEMPORARY|UNLOGGED)\s+)?TABLE\s+(?!IF\s+NOT\s+EXISTS\b)",
+    r"\bCREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:(?:TEMP|TEMPORARY|UNLOGGED)\s+)?TABLE(?>\s+)(?!IF\s+NOT\s+EXISTS\b)",
     re.IGNORECASE)
-_CREATE_INDEX = re.compile(r"\bCREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?(?!IF\s+NOT\s+EXISTS\b)",
+_CREATE_INDEX = re.compile(r"\bCREATE\s+(?:UNIQUE\s+)?INDEX(?>\s+(?:CONCURRENTLY\s+)?)(?!IF\s+NOT\s+EXISTS\b)",
                            re.IGNORECASE)
-_ADD_COLUMN = re.compile(r"\bADD\s+COLUMN\s+(?!IF\s+NOT\s+EXISTS\b)", re.IGNORECASE)
+_ADD_COLUMN = re.compile(r"\bADD\s+COLUMN(?>\s+)(?!IF\s+NOT\s+EXISTS\b)", re.IGNORECASE)
 _ADD_CONSTRAINT = re.compile(r"\bADD\s+CONSTRAINT\b", re.IGNORECASE)
 _UPDATE = re.compile(r"\bUPDATE\s+(?:ONLY\s+)?[\w.\"]+(?:\s+(?:AS\s+)?\w+)?\s+SET\b", re.IGNORECASE)
 _DELETE = re.compile(r"\bDELETE\s+FROM\b", re.IGNORECASE)
 _WHERE = re.compile(r"\bWHERE\b", re.IGNORECASE)
 # A DO block that looks before it acts: IF [NOT] EXISTS (SELECT ... FROM pg_...).
 _GUARDED_DO = re.compile(r"\bDO\b.*\bIF\s+(?:NOT\s+)?EXISTS\s*\(", re.IGNORECASE | re.DOTALL)
-_NOISE = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'", re.DOTALL)
+_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+_LITERAL = re.compile(r"'(?:[^']|'')*'")
 _PLACEHOLDER = "__value__"
 
 
@@ -170,7 +173,8 @@ class _Checker:
         return sorted(self.problems)
 
     def _check_sql(self, node: ast.Call, raw: str) -> None:
-        sql = _NOISE.sub(" ", raw)  # comments and string literals say nothing about the statement
+        # Comments and string literals say nothing about the statement (and may hold ';').
+        sql = _LITERAL.sub("'...'", _COMMENT.sub(" ", raw))
         guarded = bool(_GUARDED_DO.search(sql)) or self._guarded(node)
         for statement in (s for s in sql.split(";") if s.strip()):
             shown = _shorten(statement)
