@@ -190,11 +190,11 @@ def without_write_hooks(ini: Path) -> None:
 
 WIDGET_MODEL = '''
 
-class Widget(Base):
-    __tablename__ = "widgets"
+class Widget{n}(Base):
+    __tablename__ = "widgets{n}"
     __table_args__ = (
-        sa.PrimaryKeyConstraint("widget_id", name="widgets_pkey"),
-        sa.Index("ix_widgets_name", "name"),
+        sa.PrimaryKeyConstraint("widget_id", name="widgets{n}_pkey"),
+        sa.Index("ix_widgets{n}_name", "name"),
     )
 
     widget_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid())
@@ -204,14 +204,20 @@ class Widget(Base):
 '''
 
 
-def change_models(copy: Path) -> None:
-    """In a copy with sources: a new table (widgets) and a new task_status label (on_hold)."""
+def change_models(copy: Path) -> str:
+    """In a copy with sources: a new table (widgets) and a new task_status label (on_hold).
+
+    Returns the suffix used: "" the first time, "2", "3", ... in a copy whose models
+    already went through this (the revision-dependent tests run inside such a copy).
+    """
     models = copy / "src" / "nakamura_misaki_db" / "models.py"
     text = models.read_text(encoding="utf-8")
     marker = '    IN_PROGRESS = "in_progress"\n'
     assert marker in text, "models.py no longer has TaskStatus.IN_PROGRESS; update tests/helpers.change_models"
-    models.write_text(text.replace(marker, marker + '    ON_HOLD = "on_hold"\n', 1) + WIDGET_MODEL,
-                      encoding="utf-8")
+    n = next(s for s in ("", *map(str, range(2, 100))) if f'"widgets{s}"' not in text)
+    label = f'    ON_HOLD{n} = "on_hold{n}"\n'
+    models.write_text(text.replace(marker, marker + label, 1) + WIDGET_MODEL.format(n=n), encoding="utf-8")
+    return n
 
 
 def ruff(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

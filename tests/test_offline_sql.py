@@ -59,9 +59,11 @@ def init_db_sql(url: URL | str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def online_head_dump(pg_server_url: URL) -> str:
     """pg_dump of a database brought to head by the ordinary online upgrade."""
+    import uuid
+
     from .helpers import admin_engine
 
-    name = "t_offline_reference"
+    name = f"t_{uuid.uuid4().hex[:16]}"
     with admin_engine(pg_server_url).connect() as conn:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
@@ -202,7 +204,9 @@ def test_init_db_sql_on_part_of_0001_creates_only_what_is_missing(db_url: URL, o
     assert fingerprint(db_url) == before
     assert "holding part of revision 0001" in result.stdout.splitlines()[0]
     assert "-- Revision 0001 on this database: create the " in result.stdout
-    assert "'task_status'" not in result.stdout  # the type that exists is not created again
+    part_0001 = result.stdout.split("-- Running upgrade 0001 ->")[0]
+    assert "'skill_category'" in part_0001
+    assert "'task_status'" not in part_0001  # the type that exists is not created again
     assert psql(db_url, result.stdout).returncode == 0
     assert schema_dump(db_url) == online_head_dump
 
