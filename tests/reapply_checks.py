@@ -107,3 +107,26 @@ def check_downgrade_reapply(url: URL, prev: str, rev: str, script_location: Path
 
 def _changed(before: dict, after: dict) -> list[str]:
     return sorted(t for t in set(before) | set(after) if before.get(t) != after.get(t))
+
+
+def check_cycle(url: URL, prev: str, rev: str, script_location: Path | None = None) -> None:
+    """All three checks on one database (cheaper, for the guide's examples): over seeded rows,
+    upgrade twice, downgrade (no rows lost), downgrade twice, upgrade again."""
+    cfg = _config(url, script_location)
+    command.upgrade(cfg, prev)
+    seed(url)
+    at_prev, counts = schema_dump(url), _row_counts(url)
+    command.upgrade(cfg, rev)
+    up_once = fingerprint(url)
+    command.stamp(cfg, prev)
+    command.upgrade(cfg, rev)
+    assert fingerprint(url) == up_once, f"revision {rev} run twice changes the schema or rows"
+    command.downgrade(cfg, prev)
+    assert schema_dump(url) == at_prev, f"downgrading {rev} does not give back {prev}'s schema"
+    assert _row_counts(url) == counts, f"downgrading {rev} lost rows"
+    down_once = fingerprint(url)
+    command.stamp(cfg, rev)
+    command.downgrade(cfg, prev)
+    assert fingerprint(url) == down_once, f"the downgrade of {rev} run twice changes the schema or rows"
+    command.upgrade(cfg, rev)
+    assert fingerprint(url)[0] == up_once[0], f"upgrading {rev} again gives another schema"
