@@ -160,11 +160,16 @@ def run_without_database() -> None:
     # An offline context whose SQL output goes nowhere: enough to number a new
     # script or walk the history, and it cannot reach (or start) a server.
     # Its "Generating static SQL" chatter would only confuse: nothing is generated.
-    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
-    context.configure(url="postgresql+psycopg://", as_sql=True, output_buffer=io.StringIO(),
-                      **_configure_kwargs())
-    with context.begin_transaction():
-        context.run_migrations()
+    chatter = logging.getLogger("alembic.runtime.migration")
+    saved = chatter.level
+    chatter.setLevel(logging.WARNING)
+    try:
+        context.configure(url="postgresql+psycopg://", as_sql=True, output_buffer=io.StringIO(),
+                          **_configure_kwargs())
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        chatter.setLevel(saved)
 
 
 def run_migrations_offline() -> None:
