@@ -29,8 +29,8 @@ from .errors import Refused
 from .pg_enum import PGEnum, quote_ident
 
 if TYPE_CHECKING:
+    from sqlalchemy.sql.ddl import ExecutableDDLElement
     from sqlalchemy.sql.elements import TextClause
-    from sqlalchemy.sql.schema import ExecutableDDLElement
 
 # config.attributes key: the statements 0001 should render instead of the full
 # definition (nakamura-init-db --sql on a database that has part of 0001 already).
