@@ -8,11 +8,19 @@ Every run takes the migration advisory lock first (the bridge takes the same
 one), then classifies the database (``nakamura_misaki_db.dbstate``, the same
 answer ``baseline-bridge status`` gives) and refuses, changing nothing, a
 database that needs the bridge or belongs to another release.
+
+Three kinds of run never connect (so they need no server and start none): a
+plain ``alembic revision`` (numbering only), ``alembic history`` without
+``current``, and ``--sql`` (offline) runs, which write SQL to stdout:
+``upgrade head --sql`` renders 0001 for an EMPTY database (see
+``nakamura_misaki_db.offline``) and every later revision as its own statements.
 """
 
 from __future__ import annotations
 
 import io
+import logging
+from logging.config import fileConfig
 
 from alembic import context
 from alembic.util import CommandError
@@ -22,18 +30,34 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from nakamura_misaki_db import autogen_checks, models
+from nakamura_misaki_db.autogen import process_revision_directives
 from nakamura_misaki_db.catalog import inspect_database
 from nakamura_misaki_db.db import TARGET_SCHEMA, connect, describe_sql_error
 from nakamura_misaki_db.dbstate import classify
 from nakamura_misaki_db.errors import LegacyVersionError, LockTimeout, MigrationError
-from nakamura_misaki_db.locking import is_lock_timeout, lock_timeout_message, set_local, take_migration_lock
-from nakamura_misaki_db.numbering import number_new_revision
+from nakamura_misaki_db.locking import (
+    MIGRATION_LOCK_KEY,
+    is_lock_timeout,
+    lock_timeout_message,
+    lock_timeout_setting,
+    lock_wait_setting,
+    set_local,
+    take_migration_lock,
+)
 from nakamura_misaki_db.pg_enum import PGEnum
 from nakamura_misaki_db.target import target_catalog
 from nakamura_misaki_db.urls import DatabaseUrl, redact, resolve_database_url
 
 config = context.config
 target_metadata = models.metadata
+
+# alembic.ini's [loggers] section, so the CLI reports each step ("Running upgrade
+# 0001 -> 0002"). Installed use (nakamura-init-db) builds its Config without an
+# ini file and keeps its own quiet logging; a program that configured logging
+# itself can opt out with config.attributes["configure_logger"] = False.
+# disable_existing_loggers=False: other modules' loggers keep working.
+if config.config_file_name is not None and config.attributes.get("configure_logger", True):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 # Name the entity classes explicitly: alembic-utils only compares the classes in
 # its registry's allowed types, and what it allows by default depends on its
@@ -50,12 +74,30 @@ def _option(name: str) -> str | None:
     return context.get_x_argument(as_dictionary=True).get(name)
 
 
-def _is_plain_revision() -> bool:
-    """`alembic revision` without --autogenerate needs numbering, not a database."""
+def _needs_no_database() -> bool:
+    """Commands that run env.py (``revision_environment = true``) but read only the scripts.
+
+    A plain ``alembic revision`` needs numbering, not a database; ``alembic history``
+    lists the scripts unless asked to mark the current revision (from the CLI only:
+    a programmatic ``command.history`` keeps the online path).
+    """
+    # `alembic revision`, from the CLI or command.revision(): the environment carries the
+    # command's arguments (no public accessor; the CLI's cmd_opts are the fallback).
+    environment = getattr(context, "_proxy", None)
+    revision_context = getattr(environment, "context_opts", {}).get("revision_context")
+    if revision_context is not None:
+        return not revision_context.command_args.get("autogenerate")
     opts = config.cmd_opts
-    return getattr(opts, "cmd", None) is not None and opts.cmd[0].__name__ == "revision" and not getattr(
-        opts, "autogenerate", False
-    )
+    cmd = getattr(opts, "cmd", None)
+    if cmd is None:
+        return False
+    name = cmd[0].__name__
+    if name == "revision":
+        return not getattr(opts, "autogenerate", False)
+    if name == "history":
+        return not getattr(opts, "indicate_current", False) and "current" not in (getattr(opts, "rev_range", None)
+                                                                                  or "")
+    return False
 
 
 def _record_step(ctx, step, heads, run_args) -> None:
@@ -68,7 +110,7 @@ def _record_step(ctx, step, heads, run_args) -> None:
 def _configure_kwargs() -> dict:
     return {
         "target_metadata": target_metadata,
-        "process_revision_directives": number_new_revision,
+        "process_revision_directives": process_revision_directives,
         "compare_type": True,
         "compare_server_default": True,
         "transaction_per_migration": False,
@@ -127,20 +169,49 @@ def run_migrations_online() -> None:
         raise CommandError(describe_sql_error(exc, url)) from exc
 
 
-def run_plain_revision() -> None:
-    # No database needed to pick the next number: an offline context whose
-    # SQL output goes nowhere.
-    context.configure(url="postgresql+psycopg://", as_sql=True, output_buffer=io.StringIO(),
+def run_without_database() -> None:
+    # An offline context whose SQL output goes nowhere: enough to number a new
+    # script or walk the history, and it cannot reach (or start) a server.
+    # Its "Generating static SQL" chatter would only confuse: nothing is generated.
+    chatter = logging.getLogger("alembic.runtime.migration")
+    saved = chatter.level
+    chatter.setLevel(logging.WARNING)
+    try:
+        context.configure(url="postgresql+psycopg://", as_sql=True, output_buffer=io.StringIO(),
+                          **_configure_kwargs())
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        chatter.setLevel(saved)
+
+
+def run_migrations_offline() -> None:
+    """``--sql``: write the SQL of the requested steps; never connect.
+
+    The script takes the same advisory lock and lock timeouts as an online run,
+    so it serialises with deploys when someone pipes it into psql, and pins the
+    schema as every online connection does.
+    """
+    # paramstyle "named": with psycopg's "format" style the compiler would double
+    # every '%' (PL/pgSQL format('%I')), which psql would then run as written.
+    context.configure(url="postgresql+psycopg://", literal_binds=True, dialect_opts={"paramstyle": "named"},
                       **_configure_kwargs())
-    with context.begin_transaction():
-        context.run_migrations()
+    try:
+        wait = lock_wait_setting()
+        timeout = lock_timeout_setting(_option("lock_timeout"))
+        with context.begin_transaction():
+            context.execute(f"SET LOCAL search_path = {TARGET_SCHEMA}")
+            context.execute(f"SET LOCAL lock_timeout = '{wait}'")  # validated durations: no quoting issue
+            context.execute(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
+            context.execute(f"SET LOCAL lock_timeout = '{timeout}'")
+            context.run_migrations(allow_data_loss=(_option("allow_data_loss") or "").lower() == "true")
+    except MigrationError as exc:
+        raise CommandError(str(exc)) from exc
 
 
-if _is_plain_revision():
-    run_plain_revision()
+if _needs_no_database():
+    run_without_database()
 elif context.is_offline_mode():
-    raise CommandError(
-        "offline (--sql) mode is not supported: revision 0001 inspects the live database"
-    )
+    run_migrations_offline()
 else:
     run_migrations_online()

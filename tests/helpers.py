@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -121,13 +122,111 @@ def fingerprint(url: URL) -> tuple[str, dict[str, tuple[int, str]]]:
     return schema_dump(url), row_checksums(url)
 
 
-def alembic_config(url: URL):
-    """The repository's alembic.ini, pointed at ``url`` (in-process runs)."""
+def alembic_config(url: URL, script_location: Path | None = None):
+    """The repository's alembic.ini, pointed at ``url`` (in-process runs).
+
+    ``script_location``: another copy of ``alembic/`` (a temp versions dir with an extra revision).
+    """
     from alembic.config import Config
 
     cfg = Config(str(ALEMBIC_INI))
+    if script_location is not None:
+        cfg.set_main_option("script_location", str(script_location))
     cfg.attributes["database_url"] = url
+    # env.py would apply alembic.ini's logging to the whole test process (handlers bound
+    # to pytest's captured stderr); the CLI tests check the log lines instead.
+    cfg.attributes["configure_logger"] = False
     return cfg
+
+
+def script_directory(script_location: Path | None = None):
+    """The revisions as Alembic sees them: read from the scripts, never hard-coded in a test."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config(str(ALEMBIC_INI))
+    if script_location is not None:
+        cfg.set_main_option("script_location", str(script_location))
+    return ScriptDirectory.from_config(cfg)
+
+
+def revision_chain(script_location: Path | None = None) -> list[str]:
+    """Every revision id, base first: 0001, 0002, ..."""
+    return [r.revision for r in reversed(list(script_directory(script_location).walk_revisions()))]
+
+
+def head_revision(script_location: Path | None = None) -> str:
+    return revision_chain(script_location)[-1]
+
+
+def next_revision_number(script_location: Path | None = None) -> str:
+    from nakamura_misaki_db.numbering import next_revision_id
+
+    return next_revision_id(script_directory(script_location))
+
+
+def copy_repository(dest: Path, *, sources: bool = False, tests: bool = False) -> Path:
+    """A working copy of the repository's migration setup in ``dest`` (created).
+
+    Always alembic.ini, alembic/ and pyproject.toml (the ruff rules the post-write
+    hooks apply). ``sources``: src/ too, for a copy whose models change (run it with
+    PYTHONPATH=<copy>/src so env.py imports them). ``tests``: tests/ too.
+    """
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ALEMBIC_INI, dest / "alembic.ini")
+    shutil.copy(REPO / "pyproject.toml", dest / "pyproject.toml")
+    shutil.copytree(REPO / "alembic", dest / "alembic", ignore=ignore)
+    if sources:
+        shutil.copytree(REPO / "src", dest / "src", ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
+    if tests:
+        shutil.copytree(REPO / "tests", dest / "tests", ignore=ignore)
+    return dest
+
+
+def without_write_hooks(ini: Path) -> None:
+    """Drop the [post_write_hooks] section: what the template alone writes (installed use has no hooks)."""
+    text = ini.read_text(encoding="utf-8")
+    start = text.index("[post_write_hooks]")
+    end = text.index("\n[", start + 1)
+    ini.write_text(text[:start] + text[end + 1:], encoding="utf-8")
+
+
+WIDGET_MODEL = '''
+
+class Widget{n}(Base):
+    __tablename__ = "widgets{n}"
+    __table_args__ = (
+        sa.PrimaryKeyConstraint("widget_id", name="widgets{n}_pkey"),
+        sa.Index("ix_widgets{n}_name", "name"),
+    )
+
+    widget_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid())
+    name: Mapped[str] = mapped_column(sa.String(100))
+    status: Mapped[TaskStatus] = mapped_column(_enum_type(TaskStatus, "task_status"))
+    created_at: Mapped[datetime] = mapped_column(TSTZ, server_default=sa.text("now()"))
+'''
+
+
+def change_models(copy: Path) -> str:
+    """In a copy with sources: a new table (widgets) and a new task_status label (on_hold).
+
+    Returns the suffix used: "" the first time, "2", "3", ... in a copy whose models
+    already went through this (the revision-dependent tests run inside such a copy).
+    """
+    models = copy / "src" / "nakamura_misaki_db" / "models.py"
+    text = models.read_text(encoding="utf-8")
+    marker = '    IN_PROGRESS = "in_progress"\n'
+    assert marker in text, "models.py no longer has TaskStatus.IN_PROGRESS; update tests/helpers.change_models"
+    n = next(s for s in ("", *map(str, range(2, 100))) if f'"widgets{s}"' not in text)
+    label = f'    ON_HOLD{n} = "on_hold{n}"\n'
+    models.write_text(text.replace(marker, marker + label, 1) + WIDGET_MODEL.format(n=n), encoding="utf-8")
+    return n
+
+
+def ruff(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ruff", *args], cwd=cwd or REPO, capture_output=True, text=True,
+                          check=False, timeout=60)
 
 
 def upgrade(url: URL, target: str = "head") -> None:

@@ -314,3 +314,149 @@ def test_cli_lint_exit_3_one_line_per_finding(versions: Path) -> None:
         f"{versions}: revision ids must be consecutive from 0001: missing 0003",
         f"{versions / '0004_gap.py'}: down_revision '0003' is not a revision in this directory",
     ])
+
+
+# -- can it run twice? ----------------------------------------------------------------
+
+
+def revision_with(versions: Path, upgrade: str, downgrade: str = REAL_DOWNGRADE, header: str = "") -> set[str]:
+    """Reasons lint gives for a 0002 whose upgrade() body is ``upgrade``."""
+    good_chain(versions, 1)
+    lines = ['"""A test migration."""', "", "import sqlalchemy as sa", "from alembic import op", header, "",
+             'revision = "0002"', 'down_revision = "0001"', "", "", "def upgrade():",
+             *("    " + ln for ln in upgrade.splitlines()), "", "", "def downgrade():",
+             *("    " + ln for ln in downgrade.splitlines()), ""]
+    (versions / "0002_step.py").write_text("\n".join(lines))
+    return {reason for where, reason in found(versions) if where == "0002_step.py"}
+
+
+DROP_FIX = "has no IF EXISTS and fails when run a second time: write DROP ... IF EXISTS"
+CREATE_FIX = ("has no IF NOT EXISTS and fails (or, for an unnamed index, adds another one) when run a second "
+              "time: write CREATE ... IF NOT EXISTS <name>")
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        pytest.param('op.drop_table("widgets")',
+                     "line 12: op.drop_table(...) without if_exists=True fails when run a second time "
+                     "(the object is gone): pass if_exists=True", id="op.drop_table"),
+        pytest.param('op.drop_index("ix_w", table_name="widgets", if_exists=False)',
+                     "line 12: op.drop_index(...) without if_exists=True fails when run a second time "
+                     "(the object is gone): pass if_exists=True", id="op.drop_index-false"),
+        pytest.param('op.drop_column("tasks", "priority")',
+                     "line 12: op.drop_column(...) without if_exists=True fails when run a second time "
+                     "(the object is gone): pass if_exists=True", id="op.drop_column"),
+        pytest.param('op.drop_constraint("uq_x", "tasks")',
+                     "line 12: op.drop_constraint(...) without if_exists=True fails when run a second time "
+                     "(the object is gone): pass if_exists=True", id="op.drop_constraint"),
+        pytest.param('op.create_table("widgets", sa.Column("id", sa.Integer()))',
+                     "line 12: op.create_table(...) without if_not_exists=True fails when run a second time "
+                     "(the object is there): pass if_not_exists=True, or put it under an `if` that checks the "
+                     "catalog", id="op.create_table"),
+        pytest.param('op.create_index("ix_w", "tasks", ["title"])',
+                     "line 12: op.create_index(...) without if_not_exists=True fails when run a second time "
+                     "(the object is there): pass if_not_exists=True, or put it under an `if` that checks the "
+                     "catalog", id="op.create_index"),
+        pytest.param('op.add_column("tasks", sa.Column("priority", sa.Integer()))',
+                     "line 12: op.add_column(...) without if_not_exists=True fails when run a second time "
+                     "(the object is there): pass if_not_exists=True, or put it under an `if` that checks the "
+                     "catalog", id="op.add_column"),
+        pytest.param('op.create_unique_constraint("uq_email", "slack_users", ["email"])',
+                     "line 12: op.create_unique_constraint(...) fails when run a second time (PostgreSQL has no "
+                     "IF NOT EXISTS for constraints): put it under an `if` that checks pg_constraint "
+                     "(MIGRATION_GUIDE.md section 1.3)", id="op.create_unique_constraint"),
+        pytest.param('op.execute("DROP TABLE widgets")',
+                     f"line 12: `DROP TABLE widgets` {DROP_FIX}", id="raw-drop-table"),
+        pytest.param('op.execute(sa.text("drop index concurrently ix_w"))',
+                     f"line 12: `drop index concurrently ix_w` {DROP_FIX}", id="raw-drop-index-text"),
+        pytest.param('op.execute("ALTER TABLE tasks DROP COLUMN priority")',
+                     f"line 12: `ALTER TABLE tasks DROP COLUMN priority` {DROP_FIX}", id="raw-drop-column"),
+        pytest.param('op.execute("ALTER TABLE tasks DROP priority")',
+                     f"line 12: `ALTER TABLE tasks DROP priority` {DROP_FIX}", id="raw-drop-bare-column"),
+        pytest.param('name = "x"\nop.execute(f"DROP TYPE {name}")',
+                     f"line 13: `DROP TYPE ...` {DROP_FIX}", id="raw-drop-fstring"),
+        pytest.param('op.execute("CREATE TABLE widgets (id int)")',
+                     f"line 12: `CREATE TABLE widgets (id int)` {CREATE_FIX}", id="raw-create-table"),
+        pytest.param('op.execute("CREATE UNIQUE INDEX ix_w ON tasks (title)")',
+                     f"line 12: `CREATE UNIQUE INDEX ix_w ON tasks (title)` {CREATE_FIX}", id="raw-create-index"),
+        pytest.param('op.execute("CREATE INDEX ON tasks (title)")',
+                     f"line 12: `CREATE INDEX ON tasks (title)` {CREATE_FIX}", id="raw-unnamed-index"),
+        pytest.param('op.execute("ALTER TABLE tasks ADD COLUMN priority int")',
+                     "line 12: `ALTER TABLE tasks ADD COLUMN priority int` has no IF NOT EXISTS and fails when "
+                     "run a second time: write ADD COLUMN IF NOT EXISTS", id="raw-add-column"),
+        pytest.param('op.execute("ALTER TABLE t ADD CONSTRAINT c UNIQUE (a)")',
+                     "line 12: `ALTER TABLE t ADD CONSTRAINT c UNIQUE (a)` fails when run a second time (no IF "
+                     "NOT EXISTS for constraints): wrap it in a DO block that checks pg_constraint first "
+                     "(MIGRATION_GUIDE.md section 1.3)", id="raw-add-constraint"),
+        pytest.param('op.execute("UPDATE tasks SET title = title || \'!\'")',
+                     "line 12: `UPDATE tasks SET title = title || '...'` has no WHERE clause: it changes every row "
+                     "on every run; add a WHERE that skips the rows already done (e.g. WHERE email <> "
+                     "lower(email))", id="bare-update"),
+        pytest.param('op.get_bind().execute(sa.text("DELETE FROM handoffs"))',
+                     "line 12: `DELETE FROM handoffs` has no WHERE clause: it deletes every row on every run; "
+                     "add a WHERE that skips the rows already done (e.g. WHERE email <> lower(email))",
+                     id="bare-delete-on-the-connection"),
+    ],
+)
+def test_a_statement_that_cannot_run_twice(versions: Path, body: str, reason: str) -> None:
+    assert revision_with(versions, body) == {reason}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param('op.drop_table("widgets", if_exists=True)', id="op-flag"),
+        pytest.param('op.create_index("ix_w", "tasks", ["title"], if_not_exists=True)', id="op-flag-create"),
+        pytest.param('if not sa.inspect(op.get_bind()).has_table("widgets"):\n'
+                     '    op.create_table("widgets", sa.Column("id", sa.Integer()))', id="inspector-guard"),
+        pytest.param('bind = op.get_bind()\nexists = bind.scalar(sa.text("SELECT to_regclass(\'public.w\')"))\n'
+                     'if exists is None:\n    op.create_index("ix_w", "w", ["a"])', id="guard-through-a-variable"),
+        pytest.param('def _has_constraint(name):\n    return False\n\n'
+                     'if not _has_constraint("uq_email"):\n'
+                     '    op.create_unique_constraint("uq_email", "slack_users", ["email"])', id="helper-guard"),
+        pytest.param('op.execute("DROP INDEX IF EXISTS public.ix_w")', id="raw-if-exists"),
+        pytest.param('op.execute("DROP INDEX CONCURRENTLY IF EXISTS ix_w")', id="raw-concurrently-if-exists"),
+        pytest.param('op.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_w ON tasks (title)")',
+                     id="raw-create-if-not-exists"),
+        pytest.param('op.execute("ALTER TABLE tasks ADD COLUMN IF NOT EXISTS p int NOT NULL DEFAULT 0")',
+                     id="raw-add-column-if-not-exists"),
+        pytest.param('op.execute("ALTER TABLE tasks ALTER COLUMN p DROP DEFAULT, ALTER COLUMN p DROP NOT NULL")',
+                     id="drop-default-is-idempotent"),
+        pytest.param('op.execute("""\nDO $$ BEGIN\n    IF NOT EXISTS (SELECT 1 FROM pg_constraint\n'
+                     '                   WHERE conname = \'c\') THEN\n'
+                     '        ALTER TABLE t ADD CONSTRAINT c UNIQUE (a);\n    END IF;\nEND $$""")',
+                     id="guarded-do-block"),
+        pytest.param('op.execute("UPDATE slack_users SET email = lower(email) WHERE email <> lower(email)")',
+                     id="update-with-where"),
+        pytest.param('op.execute("-- DROP TABLE widgets\\nSELECT \'DROP TABLE x\'")', id="comments-and-strings"),
+        pytest.param('if not has_fk:\n    op.execute("ALTER TABLE e ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES p (a)'
+                     ' ON DELETE CASCADE ON UPDATE CASCADE")', id="on-delete-is-not-a-delete"),
+        pytest.param('sql = "DROP TABLE widgets"\nop.execute(sql)', id="not-a-literal-is-not-judged"),
+    ],
+)
+def test_statements_that_can_run_twice_are_clean(versions: Path, body: str) -> None:
+    assert revision_with(versions, body) == set()
+
+
+def test_downgrade_statements_are_checked_too(versions: Path) -> None:
+    assert revision_with(versions, 'op.execute("CREATE TABLE IF NOT EXISTS w (id int)")',
+                         downgrade='op.drop_table("w")') == {
+        "line 16: op.drop_table(...) without if_exists=True fails when run a second time "
+        "(the object is gone): pass if_exists=True"}
+
+
+def test_an_unrelated_if_is_not_a_guard(versions: Path) -> None:
+    assert revision_with(versions, 'if True:\n    op.create_table("w", sa.Column("id", sa.Integer()))') == {
+        "line 13: op.create_table(...) without if_not_exists=True fails when run a second time (the object is "
+        "there): pass if_not_exists=True, or put it under an `if` that checks the catalog"}
+
+
+def test_several_findings_in_one_file_each_with_its_line(versions: Path) -> None:
+    assert revision_with(versions, 'op.execute("DROP TABLE a; DROP TABLE IF EXISTS b; DROP VIEW c")\n'
+                                   'op.drop_index("ix")') == {
+        f"line 12: `DROP TABLE a` {DROP_FIX}",
+        f"line 12: `DROP VIEW c` {DROP_FIX}",
+        "line 13: op.drop_index(...) without if_exists=True fails when run a second time "
+        "(the object is gone): pass if_exists=True",
+    }

@@ -136,6 +136,12 @@ def test_init_db_and_status_from_a_read_only_install(installed: dict[str, Path],
                                                      db_url: URL) -> None:
     package_before = snapshot(installed["package"])
 
+    # What a deploy would run, rendered offline by the installed scripts (no alembic.ini), reading only.
+    sql = venv_run(installed, "nakamura-init-db", "--sql", url=db_url, cwd=workdir)
+    assert sql.returncode == 0, sql.stdout + sql.stderr
+    assert "(empty)" in sql.stdout.splitlines()[0] and sql.stdout.rstrip().endswith("COMMIT;")
+    assert version_rows(db_url) is None
+
     first = venv_run(installed, "nakamura-init-db", url=db_url, cwd=workdir)
     assert first.returncode == 0, first.stdout + first.stderr
     assert first.stdout.startswith(f"database at head {head_revision()} (was empty; applied 0001, ")
@@ -153,6 +159,9 @@ def test_init_db_and_status_from_a_read_only_install(installed: dict[str, Path],
 
     lint = venv_run(installed, "baseline-bridge", "lint", url=None, cwd=workdir)
     assert lint.returncode == 0, lint.stdout + lint.stderr
+    lint = venv_run(installed, "nakamura-db", "lint", url=None, cwd=workdir)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert lint.stdout == f"{installed['package'] / '_alembic' / 'versions'}: migrations are clean\n"
 
     # Nothing written next to the code (no __pycache__, no new or changed file), nor in the cwd.
     assert snapshot(installed["package"]) == package_before

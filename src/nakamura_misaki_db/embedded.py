@@ -13,6 +13,8 @@ from .urls import DatabaseUrl
 DATA_DIR_ENV = "NAKAMURA_DB_EMBEDDED_DIR"
 DEFAULT_DATABASE = "nakamura_misaki"
 INSTALL_HINT = "pip install 'nakamura-misaki-db[embedded]'"
+# Written by `nakamura-db dev-db start` into the data dir of a server meant to outlast its commands.
+LASTING_MARKER = ".nakamura-dev-db"
 
 
 def default_data_dir() -> Path:
@@ -54,6 +56,10 @@ def start_server(data_dir: Path, *, keep_running: bool = False) -> Any:
     """Start (or reuse) a pgserver instance in ``data_dir``."""
     pgserver = import_pgserver()
     data_dir.mkdir(parents=True, exist_ok=True)
+    if (data_dir / LASTING_MARKER).is_file():
+        # `nakamura-db dev-db start` runs this server for others to share: pgserver
+        # would stop it when this process, its last handle, exits.
+        keep_running = True
     return pgserver.get_server(data_dir, cleanup_mode=None if keep_running else "stop")
 
 

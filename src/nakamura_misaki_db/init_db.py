@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lock-timeout", metavar="DURATION",
                         help=f"lock_timeout for each statement, e.g. 5s, 500ms, 2min "
                              f"(default: ${LOCK_TIMEOUT_ENV} or {DEFAULT_LOCK_TIMEOUT})")
+    parser.add_argument("--sql", action="store_true",
+                        help="print the SQL a deploy would run on this database now, and run nothing "
+                             "(read-only; exit 3 if it needs baseline-bridge)")
     parser.add_argument("--debug", action="store_true",
                         help="log every migration step to stderr and show tracebacks")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -166,6 +169,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         lock_timeout_setting(lock_timeout)  # bad environment values are usage errors, found before connecting
         lock_wait_setting()
         url = resolve_database_url(args.database_url, announce=lambda text: print(f"{PROG}: {text}", file=sys.stderr))
+        if args.sql:
+            from .offline import deploy_sql
+
+            print(deploy_sql(url, lock_timeout), end="")
+            return EXIT_OK
         head = already_at_head(url)
         if head is not None:
             print(f"database already at head {head}, nothing to do: {url.masked()}")

@@ -9,7 +9,13 @@ The rules:
 - ids fit ``alembic_version.version_num`` (``varchar(32)``);
 - every revision has a real ``downgrade()`` (not just ``pass``, ``...`` or a docstring);
 - no migration imports the live models (``nakamura_misaki_db.models``): a
-  migration must keep meaning what it meant the day it was written.
+  migration must keep meaning what it meant the day it was written;
+- every revision can run twice (see ``idempotency``): ``op.drop_*`` passes
+  ``if_exists=True``, ``op.create_table`` / ``op.create_index`` /
+  ``op.add_column`` pass ``if_not_exists=True`` or sit under an ``if`` that
+  checks the catalog, constraints (which have no such flag) sit under such an
+  ``if``, and SQL strings given to ``execute`` say ``IF EXISTS`` / ``IF NOT
+  EXISTS`` and never ``UPDATE`` or ``DELETE`` every row.
 
 Each file is read with ``ast`` (never imported) for the per-file rules. The
 chain (heads, branch and merge points) is then loaded with Alembic's own
@@ -27,6 +33,7 @@ from pathlib import Path
 
 from alembic.script import ScriptDirectory
 
+from .idempotency import idempotency_problems
 from .numbering import REVISION_ID
 
 VERSION_NUM_LENGTH = 32  # alembic_version.version_num is varchar(32)
@@ -172,6 +179,7 @@ def _check_file(path: Path, shown: str, findings: list[Finding]) -> _Script:
         findings.append(Finding(
             shown, f"imports the live models ({LIVE_MODELS}) at line {line}; "
                    "a migration must spell out its own schema"))
+    findings.extend(Finding(shown, problem) for problem in idempotency_problems(tree))
     return script
 
 

@@ -1,0 +1,1 @@
+"""Developer tooling behind the ``nakamura-db`` command (not needed by a deploy)."""

@@ -1,0 +1,250 @@
+"""Offline SQL: `alembic upgrade ... --sql` with no database, and `nakamura-init-db --sql`, which only reads.
+
+The proof that the offline script is right: piped into psql (PostgreSQL 16,
+ON_ERROR_STOP) on an empty database it builds a schema identical, by pg_dump, to
+an online `alembic upgrade head`. Revisions and the head are read from the
+script directory, so every new revision is covered.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import URL
+
+from nakamura_misaki_db.legacy.states import build_state
+from nakamura_misaki_db.locking import MIGRATION_LOCK_KEY
+from nakamura_misaki_db.offline import EMPTY_DATABASE_HEADER
+
+from .helpers import (
+    alembic,
+    execute_sql,
+    fingerprint,
+    head_revision,
+    libpq_url,
+    pg_bin,
+    revision_chain,
+    run,
+    schema_dump,
+    upgrade,
+    version_rows,
+)
+
+INIT_DB = str(Path(sys.executable).parent / "nakamura-init-db")
+PASSWORD_MARKER = "pw-Marker-51e0"
+CLOSED_PORT = f"postgresql://deploy:{PASSWORD_MARKER}@127.0.0.1:1/nakamura_misaki"
+CHAIN = revision_chain()
+HEAD = head_revision()
+
+
+def psql(url: URL, sql: str) -> subprocess.CompletedProcess[str]:
+    """Run a script the way an operator would: psql -v ON_ERROR_STOP=1, PostgreSQL 16's psql."""
+    return subprocess.run([pg_bin("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", libpq_url(url)],
+                          input=sql, capture_output=True, text=True, timeout=120, check=False)
+
+
+def offline(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`alembic ... --sql` with DATABASE_URL at a closed port: nothing may try to connect."""
+    return alembic(CLOSED_PORT, *args, env=env)
+
+
+def init_db_sql(url: URL | str) -> subprocess.CompletedProcess[str]:
+    return run([INIT_DB, "--sql"], url)
+
+
+@pytest.fixture(scope="module")
+def online_head_dump(pg_server_url: URL) -> str:
+    """pg_dump of a database brought to head by the ordinary online upgrade."""
+    import uuid
+
+    from .helpers import admin_engine
+
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    with admin_engine(pg_server_url).connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = pg_server_url.set(database=name)
+    try:
+        upgrade(url, "head")
+        return schema_dump(url)
+    finally:
+        with admin_engine(pg_server_url).connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# -- alembic --sql ------------------------------------------------------------------
+
+
+def test_upgrade_head_sql_needs_no_database(tmp_path: Path) -> None:
+    embedded = tmp_path / "embedded-must-not-start"
+    result = offline("upgrade", "head", "--sql", env={"NAKAMURA_DB_EMBEDDED_DIR": str(embedded)})
+    assert result.returncode == 0, result.stderr
+    sql = result.stdout
+    assert sql.lstrip().startswith("BEGIN;") and sql.rstrip().endswith("COMMIT;")
+    assert EMPTY_DATABASE_HEADER in sql
+    for prev, rev in zip(["", *CHAIN], CHAIN, strict=False):
+        assert f"-- Running upgrade {prev} -> {rev}" in sql
+    assert "cannot connect" not in result.stderr and PASSWORD_MARKER not in sql + result.stderr
+    assert not embedded.exists()
+    # ... nor does it need DATABASE_URL at all (and starts no embedded server without it).
+    unset = run([sys.executable, "-m", "alembic", "upgrade", "head", "--sql"], None,
+                env={"NAKAMURA_DB_EMBEDDED_DIR": str(embedded)})
+    assert unset.returncode == 0, unset.stderr
+    assert unset.stdout == sql
+    assert not embedded.exists()
+
+
+def test_offline_script_builds_the_same_schema_as_online_upgrade(db_url: URL, online_head_dump: str) -> None:
+    sql = offline("upgrade", "head", "--sql").stdout
+    applied = psql(db_url, sql)
+    assert applied.returncode == 0, applied.stderr
+    assert version_rows(db_url) == [HEAD]
+    assert schema_dump(db_url) == online_head_dump
+
+
+def test_offline_range_renders_only_the_later_revisions(db_url: URL, online_head_dump: str) -> None:
+    result = offline("upgrade", f"{CHAIN[0]}:head", "--sql")
+    assert result.returncode == 0, result.stderr
+    assert EMPTY_DATABASE_HEADER not in result.stdout
+    assert "-- Running upgrade  -> 0001" not in result.stdout
+    assert f"-- Running upgrade {CHAIN[0]} -> {CHAIN[1]}" in result.stdout
+    upgrade(db_url, CHAIN[0])
+    applied = psql(db_url, result.stdout)
+    assert applied.returncode == 0, applied.stderr
+    assert version_rows(db_url) == [HEAD]
+    assert schema_dump(db_url) == online_head_dump
+
+
+def test_the_script_takes_the_migration_lock_and_the_lock_timeout(tmp_path: Path) -> None:
+    result = offline("-x", "lock_timeout=30s", "upgrade", "head", "--sql")
+    assert result.returncode == 0, result.stderr
+    lines = [ln for ln in result.stdout.splitlines() if ln.strip()]
+    assert lines[:4] == ["BEGIN;", "SET LOCAL lock_timeout = '10min';",
+                         f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY});", "SET LOCAL lock_timeout = '30s';"]
+
+
+def test_a_bad_lock_timeout_is_refused_offline_too() -> None:
+    result = offline("-x", "lock_timeout=soon", "upgrade", "head", "--sql")
+    assert result.returncode != 0
+    assert "must be a duration like 500ms, 5s or 2min" in result.stderr
+
+
+def test_the_empty_database_script_fails_whole_on_a_database_that_is_not_empty(db_url: URL) -> None:
+    # The header says "for an EMPTY database": elsewhere it stops at the first
+    # statement that meets an existing object, and its one transaction changes nothing.
+    upgrade(db_url, "head")
+    before = fingerprint(db_url)
+    applied = psql(db_url, offline("upgrade", "head", "--sql").stdout)
+    assert applied.returncode != 0
+    assert "already exists" in applied.stderr
+    assert fingerprint(db_url) == before
+
+
+def test_downgrade_of_0001_cannot_be_written_ahead_of_time() -> None:
+    result = offline("downgrade", f"{CHAIN[0]}:base", "--sql")
+    assert result.returncode != 0
+    assert "revision 0001's downgrade cannot be written as SQL ahead of time" in result.stderr
+    # Later revisions' downgrades render fine.
+    if len(CHAIN) > 1:
+        later = offline("downgrade", f"{HEAD}:{CHAIN[0]}", "--sql")
+        assert later.returncode == 0, later.stderr
+        assert f"-- Running downgrade {CHAIN[1]} -> {CHAIN[0]}" in later.stdout
+
+
+# -- nakamura-init-db --sql ------------------------------------------------------------
+
+
+def test_init_db_sql_on_an_empty_database_runs_nothing_and_its_sql_builds_head(
+        db_url: URL, online_head_dump: str) -> None:
+    before = fingerprint(db_url)
+    result = init_db_sql(db_url)
+    assert result.returncode == 0, result.stderr
+    assert fingerprint(db_url) == before  # read, never written
+    assert version_rows(db_url) is None
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("-- What a deploy would run on postgresql+psycopg://") and "(empty)" in first
+    assert EMPTY_DATABASE_HEADER in result.stdout
+    applied = psql(db_url, result.stdout)
+    assert applied.returncode == 0, applied.stderr
+    assert schema_dump(db_url) == online_head_dump
+
+
+def test_init_db_sql_from_a_revision_renders_only_what_is_left(db_url: URL, online_head_dump: str) -> None:
+    upgrade(db_url, CHAIN[0])
+    before = fingerprint(db_url)
+    result = init_db_sql(db_url)
+    assert result.returncode == 0, result.stderr
+    assert fingerprint(db_url) == before
+    assert f"(at revision {CHAIN[0]})" in result.stdout.splitlines()[0]
+    assert EMPTY_DATABASE_HEADER not in result.stdout
+    assert "-- Running upgrade  -> 0001" not in result.stdout
+    assert psql(db_url, result.stdout).returncode == 0
+    assert version_rows(db_url) == [HEAD]
+    assert schema_dump(db_url) == online_head_dump
+
+
+def test_init_db_sql_at_head_has_nothing_to_run(db_url: URL) -> None:
+    upgrade(db_url, "head")
+    before = fingerprint(db_url)
+    result = init_db_sql(db_url)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.endswith(f"is at head {HEAD}: a deploy would run nothing.\n")
+    assert fingerprint(db_url) == before
+
+
+def test_init_db_sql_on_part_of_0001_creates_only_what_is_missing(db_url: URL, online_head_dump: str) -> None:
+    execute_sql(db_url, "CREATE TYPE task_status AS ENUM ('pending', 'in_progress', 'completed', 'cancelled')")
+    before = fingerprint(db_url)
+    result = init_db_sql(db_url)
+    assert result.returncode == 0, result.stderr
+    assert fingerprint(db_url) == before
+    assert "holding part of revision 0001" in result.stdout.splitlines()[0]
+    assert "-- Revision 0001 on this database: create the " in result.stdout
+    part_0001 = result.stdout.split("-- Running upgrade 0001 ->")[0]
+    assert "'skill_category'" in part_0001
+    assert "'task_status'" not in part_0001  # the type that exists is not created again
+    assert psql(db_url, result.stdout).returncode == 0
+    assert schema_dump(db_url) == online_head_dump
+
+
+@pytest.mark.parametrize("how", ["legacy-schema", "legacy-revision-id"])
+def test_init_db_sql_on_a_legacy_database_says_it_needs_the_bridge(db_url: URL, how: str) -> None:
+    engine = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        build_state(conn, "S1" if how == "legacy-schema" else "S2")
+    engine.dispose()
+    before = fingerprint(db_url)
+    result = init_db_sql(db_url)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert result.stdout == ""
+    assert result.stderr.startswith("nakamura-init-db: refused: ")
+    assert "baseline-bridge plan" in result.stderr and "Nothing was changed" in result.stderr
+    assert fingerprint(db_url) == before
+
+
+def test_init_db_sql_on_a_newer_release_is_an_error(db_url: URL) -> None:
+    upgrade(db_url, "head")
+    execute_sql(db_url, "UPDATE alembic_version SET version_num = '0999'")
+    result = init_db_sql(db_url)
+    assert result.returncode == 1
+    assert "revision 0999, which this release does not know" in result.stderr
+    assert result.stdout == ""
+
+
+def test_init_db_sql_without_a_server_is_exit_1_without_the_password() -> None:
+    result = init_db_sql(CLOSED_PORT)
+    assert result.returncode == 1
+    assert result.stderr.startswith("nakamura-init-db: error: cannot connect to "
+                                    "postgresql+psycopg://deploy:***@127.0.0.1:1/")
+    assert PASSWORD_MARKER not in result.stdout + result.stderr
+
+
+def test_init_db_help_mentions_sql() -> None:
+    result = run([INIT_DB, "--help"], None)
+    assert result.returncode == 0
+    assert "--sql" in result.stdout and "run nothing" in result.stdout
+
