@@ -42,6 +42,7 @@ class DatabaseState:
     drift: int  # differences from 0001 (objects we do not own are not counted)
     blocking: int  # of those, the ones revision 0001 cannot close by adding
     tables: list[str]
+    timezone: str | None = None  # the database's TimeZone, when read from a live database
 
     # -- what it means ---------------------------------------------------------------------------
 
@@ -140,9 +141,21 @@ class DatabaseState:
         return data
 
 
+def compare_with_0001(catalog: Catalog, target: Catalog) -> tuple[list[Difference], list[str]]:
+    """Every difference from 0001 (foreign objects included), and the later revisions' objects kept as they are.
+
+    The one comparison status, the 0001 guard, plan and verify all make: an object a later revision
+    of this chain creates is not drift when it is exactly as that revision defines it.
+    """
+    from .diff.later import accept_later
+    from .target import later_objects
+
+    return accept_later(diff(catalog, target), catalog, later_objects())
+
+
 def differences_from_0001(catalog: Catalog, target: Catalog) -> list[Difference]:
     """What status counts and the 0001 guard lists: every difference but objects we do not own."""
-    return [d for d in diff(catalog, target) if not d.foreign]
+    return [d for d in compare_with_0001(catalog, target)[0] if not d.foreign]
 
 
 def _legacy_chain(ids: Sequence[str], catalog: Catalog) -> str:

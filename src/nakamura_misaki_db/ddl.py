@@ -133,6 +133,10 @@ def reset_timezone() -> str:
     return "RESET TimeZone"
 
 
+def set_database_timezone(database: str, zone: str) -> str:
+    return f"ALTER DATABASE {ident(database)} SET TimeZone = {literal(zone)}"
+
+
 def set_index_build_memory(amount: str) -> str:
     return f"SET LOCAL maintenance_work_mem = {literal(amount)}"
 

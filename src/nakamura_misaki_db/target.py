@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from alembic_utils.pg_extension import PGExtension
 
 from . import baseline_0001 as frozen
-from .catalog import Catalog, catalog_from_definition
+from .catalog import Catalog, Check, Column, Index, Table, catalog_from_definition
+from .diff.later import LaterObjects
 from .pg_enum import PGEnum
 
 REVISION = frozen.REVISION
@@ -67,3 +68,24 @@ def tables_in_order() -> list[sa.Table]:
 
 def enums() -> tuple[PGEnum, ...]:
     return tuple(frozen.ENUMS)
+
+
+@cache
+def later_objects() -> LaterObjects:
+    """Every object a revision after 0001 creates, from the frozen definitions (``frozen``), by name."""
+    from .frozen import LATER_REVISIONS
+
+    tables: dict[str, tuple[str, Table]] = {}
+    columns: dict[tuple[str, str], tuple[str, Column]] = {}
+    checks: dict[tuple[str, str], tuple[str, Check]] = {}
+    indexes: dict[tuple[str, str], tuple[str, Index]] = {}
+    for rs in LATER_REVISIONS:
+        catalog = catalog_from_definition(rs.metadata, (), SCHEMA)
+        for name in rs.creates:
+            tables[name] = (rs.revision, catalog.tables[name])
+        for name in rs.extends:
+            stub = catalog.tables[name]
+            columns.update({(name, c.name): (rs.revision, c) for c in stub.columns})
+            checks.update({(name, c.name): (rs.revision, c) for c in stub.checks})
+            indexes.update({(name, i.name): (rs.revision, i) for i in stub.indexes})
+    return LaterObjects(tables, columns, checks, indexes)

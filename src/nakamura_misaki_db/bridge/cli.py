@@ -87,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--legacy-timezone", metavar="TZ",
                    help="zone the legacy naive timestamps were written in (e.g. Asia/Tokyo); required when "
                    "tables with naive timestamps have rows")
+    p.add_argument("--set-database-timezone", action="store_true",
+                   help="also make the --legacy-timezone the database's TimeZone (ALTER DATABASE ... SET TimeZone), "
+                   "so the application's new naive datetimes are read in the zone it writes them in")
     p.add_argument("--out", metavar="FILE", help="also save the plan (JSON, with a catalog fingerprint) for "
                    "`apply --plan FILE`")
     p.add_argument("--sql", action="store_true", help="show the SQL of every step")
@@ -100,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "  baseline-bridge apply --plan bridge-plan.json\n\n" + EXIT_CODES, formatter_class=fmt)
     _common(p)
     p.add_argument("--legacy-timezone", metavar="TZ", help="as for `plan`")
+    p.add_argument("--set-database-timezone", action="store_true",
+                   help="as for `plan`: set the database's TimeZone to --legacy-timezone in the same transaction")
     p.add_argument("--plan", metavar="FILE", help="apply exactly this saved plan; refused (exit 3) if the "
                    "database changed since it was made")
     p.add_argument("--lock-timeout", metavar="DURATION",
@@ -157,7 +162,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     url = _url(args)
     with connect(url) as conn:
-        plan = read_only_plan(conn, legacy_timezone=args.legacy_timezone)
+        plan = read_only_plan(conn, legacy_timezone=args.legacy_timezone,
+                              set_database_timezone=args.set_database_timezone)
     plan.source["database"] = url.masked()
     if args.out:
         try:
@@ -201,7 +207,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
         with conn.begin():
             validate_timezone(conn, args.legacy_timezone)
         result = apply_plan(conn, saved=saved, legacy_timezone=args.legacy_timezone,
-                            lock_timeout=args.lock_timeout, lock_wait=args.lock_wait)
+                            lock_timeout=args.lock_timeout, lock_wait=args.lock_wait,
+                            set_database_timezone=args.set_database_timezone)
     _emit(args, {"database": url.masked(), **result.to_dict()}, render_apply(result, url.masked()))
     return EXIT_OK
 

@@ -21,9 +21,9 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from ..catalog import Catalog, inspect_database
-from ..dbstate import DatabaseState, DbKind, classify
+from ..dbstate import DatabaseState, DbKind, classify, compare_with_0001
 from ..dependents import inspect_dependents
-from ..diff import Difference, DiffKind, diff
+from ..diff import Difference, DiffKind
 from ..errors import BadInput
 from ..facts import gather
 from ..target import REVISION, target_catalog
@@ -58,6 +58,9 @@ class Plan:
     # What apply records in alembic_version once the steps ran and verification passed.
     target_revision: str = TARGET_REVISION
     format: int = PLAN_FORMAT
+    database_timezone: str | None = None  # the TimeZone new sessions of this database get
+    set_database_timezone: bool = False  # asked to make it the legacy time zone (a step does it)
+    notes: list[str] = field(default_factory=list)  # what the operator should know, one line each
 
     def __post_init__(self) -> None:
         self.status = PlanStatus(self.status)
@@ -84,6 +87,9 @@ class Plan:
             refusals=[Refusal(**r) for r in data.get("refusals", [])],
             left_alone=list(data.get("left_alone", [])),
             differences=[Difference(**d) for d in data.get("differences", [])],
+            database_timezone=data.get("database_timezone"),
+            set_database_timezone=bool(data.get("set_database_timezone", False)),
+            notes=[str(n) for n in data.get("notes", [])],
         )
 
     @property
@@ -137,6 +143,48 @@ def chain_revisions() -> list[str]:
     return revisions()
 
 
+@dataclass(frozen=True)
+class DatabaseClock:
+    database: str
+    timezone: str  # what a new session of this database reads naive times in
+
+    def same_zone(self, conn: Connection, zone: str) -> bool:
+        """Do ``zone`` and the database's zone give the same offsets (winter and summer)?"""
+        import sqlalchemy as sa
+
+        return bool(conn.scalar(sa.text(
+            "SELECT bool_and((t AT TIME ZONE :a) = (t AT TIME ZONE :b)) FROM (VALUES"
+            " (TIMESTAMP '2025-01-15 12:00'), (TIMESTAMP '2025-07-15 12:00')) AS v(t)"),
+            {"a": zone, "b": self.timezone}))
+
+
+def database_clock(conn: Connection) -> DatabaseClock:
+    import sqlalchemy as sa
+
+    row = conn.execute(sa.text("SELECT current_database(), current_setting('TimeZone')")).one()
+    return DatabaseClock(str(row[0]), str(row[1]))
+
+
+def timezone_note(zone: str, clock: DatabaseClock, fixing: bool) -> str:
+    if fixing:
+        return (f"naive times are read as {zone}; the database's TimeZone ({clock.timezone}) becomes {zone} in the "
+                f"same transaction, so the application's new naive datetimes are read as {zone} too")
+    return (f"naive times are converted as {zone}, but this database's TimeZone is {clock.timezone}: the "
+            f"application's new naive datetimes would be read as {clock.timezone}. Fix: rerun with "
+            f"--set-database-timezone (ALTER DATABASE {clock.database} SET TimeZone = '{zone}'), or make the "
+            "application write aware datetimes (DateTime(timezone=True))")
+
+
+def set_timezone_step(database: str, zone: str) -> Step:
+    from .. import ddl
+    from .steps import Action, Safety
+
+    return Step(Action.SET_DATABASE_TIMEZONE, database, f"set the TimeZone of database {database} to {zone}",
+                [ddl.set_database_timezone(database, zone)],
+                f"the application writes naive datetimes in {zone}: new sessions must read them in that zone",
+                Safety.CATALOG_ONLY, locks=["none (new sessions see it; running ones keep theirs)"])
+
+
 def read_only_plan(conn: Connection, **options: Any) -> Plan:
     """``make_plan`` inside a READ ONLY transaction that is always rolled back (what ``plan`` and demo run)."""
     from ..locking import lock_wait_setting, set_local
@@ -152,9 +200,12 @@ def read_only_plan(conn: Connection, **options: Any) -> Plan:
 
 
 def make_plan(conn: Connection, *, legacy_timezone: str | None = None, chain: list[str] | None = None,
-              catalog: Catalog | None = None, plan_id: str | None = None) -> Plan:
+              catalog: Catalog | None = None, plan_id: str | None = None,
+              set_database_timezone: bool = False) -> Plan:
     """Inspect, classify, diff and plan. Reads only; writes nothing."""
     zone = validate_timezone(conn, legacy_timezone)
+    if set_database_timezone and zone is None:
+        raise BadInput("--set-database-timezone makes the database's TimeZone the --legacy-timezone: give that too")
     actual = catalog or inspect_database(conn)
     target = target_catalog()
     state = classify(actual, target, chain if chain is not None else chain_revisions())
@@ -168,17 +219,23 @@ def make_plan(conn: Connection, *, legacy_timezone: str | None = None, chain: li
         return Plan(plan_id, created, PlanStatus.REFUSED, source, zone, fingerprint(actual), refusals=[
             Refusal("alembic_version", state.describe(), state.next_step())])
 
-    differences = diff(actual, target)
+    differences, kept = compare_with_0001(actual, target)
     moving = tables_to_archive(actual, target, differences)
     facts = gather(conn, actual, target, differences, skip_tables=moving, enum_probe=labels_to_probe(differences))
     touched = touched_by(actual, differences, moving, facts)
     facts.dependents = inspect_dependents(conn, touched, victims_sql=victims_sql(actual, touched))
     planned = assemble(actual, target, differences, facts, moving, zone, plan_id)
+    clock = database_clock(conn)
+    notes = []
+    if zone is not None and not clock.same_zone(conn, zone):
+        notes.append(timezone_note(zone, clock, set_database_timezone))
+    if set_database_timezone and zone is not None:
+        planned.add(set_timezone_step(clock.database, zone))
     left_alone = [
         f"{'table' if d.kind == DiffKind.UNKNOWN_TABLE else 'enum type'} {d.object} "
         "(not part of the target; left as it is)"
         for d in differences if d.foreign
-    ]
+    ] + kept
     return Plan(
         plan_id=plan_id,
         created_at=created,
@@ -190,4 +247,7 @@ def make_plan(conn: Connection, *, legacy_timezone: str | None = None, chain: li
         refusals=planned.refusals,
         left_alone=left_alone,
         differences=differences,
+        database_timezone=clock.timezone,
+        set_database_timezone=set_database_timezone,
+        notes=notes,
     )

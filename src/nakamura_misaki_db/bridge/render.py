@@ -19,6 +19,8 @@ def render_status(status: DatabaseState, database: str) -> str:
         f"database:  {database}",
         f"state:     {status.describe()}",
     ]
+    if status.timezone:
+        lines.append(f"TimeZone:  {status.timezone} (naive datetimes the application writes are read in this zone)")
     if status.kind != DbKind.NEW_CHAIN:
         blocks = f" ({status.blocking} of them only baseline-bridge can close)" if status.blocking else ""
         lines.append(f"drift:     {status.drift} difference(s) from revision 0001{blocks}")
@@ -33,6 +35,10 @@ def render_plan(plan: Plan, database: str, *, show_sql: bool = False, compact: b
                                "no alembic_version" if version is None else "empty alembic_version"))
     if plan.legacy_timezone:
         out.append(f"naive timestamps are read as: {plan.legacy_timezone}")
+    if plan.database_timezone:
+        out.append(f"database TimeZone: {plan.database_timezone}")
+    for note in plan.notes:
+        out.append(f"NOTE: {note}")
     if plan.status == PlanStatus.NOTHING_TO_DO:
         out.append("already on 0001 (or later): nothing to do")
         return "\n".join(out)

@@ -130,6 +130,7 @@ def apply_plan(
     lock_wait: str | None = None,
     before_step: StepHook | None = None,
     before_verify: Callable[[], None] | None = None,
+    set_database_timezone: bool = False,
 ) -> ApplyResult:
     """Run the bridge on ``conn`` (which must not be in a transaction). Commits only on success."""
     started = time.monotonic()
@@ -138,7 +139,11 @@ def apply_plan(
     with conn.begin():
         take_migration_lock(conn, wait=lock_wait, lock_timeout=lock_timeout)
         zone = legacy_timezone if legacy_timezone is not None or saved is None else saved.legacy_timezone
-        plan = make_plan(conn, legacy_timezone=zone, plan_id=saved.plan_id if saved else None)
+        if saved is not None and set_database_timezone and not saved.set_database_timezone:
+            raise BadInput("--set-database-timezone is not in the saved plan; make a new plan with it")
+        set_tz = set_database_timezone or (saved.set_database_timezone if saved else False)
+        plan = make_plan(conn, legacy_timezone=zone, plan_id=saved.plan_id if saved else None,
+                         set_database_timezone=set_tz)
         if saved is not None:
             check_saved_plan(saved, plan, legacy_timezone)
         if plan.status == PlanStatus.REFUSED:

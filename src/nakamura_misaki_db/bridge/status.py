@@ -13,7 +13,12 @@ __all__ = ["DatabaseState", "database_status"]
 
 
 def database_status(conn: Connection) -> DatabaseState:
-    return classify(inspect_database(conn), target_catalog(), chain_revisions())
+    import dataclasses
+
+    import sqlalchemy as sa
+
+    state = classify(inspect_database(conn), target_catalog(), chain_revisions())
+    return dataclasses.replace(state, timezone=str(conn.scalar(sa.text("SELECT current_setting('TimeZone')"))))
 
 
 def read_only_status(conn: Connection) -> DatabaseState:

@@ -28,6 +28,7 @@ class Action(StrEnum):
     ADD_UNIQUE = "add_unique"
     CREATE_TABLE = "create_table"
     ADD_FOREIGN_KEY = "add_foreign_key"
+    SET_DATABASE_TIMEZONE = "set_database_timezone"
 
 
 class Safety(StrEnum):

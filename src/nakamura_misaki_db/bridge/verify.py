@@ -5,10 +5,12 @@ from __future__ import annotations
 from sqlalchemy.engine import Connection
 
 from ..catalog import inspect_database
-from ..diff import Difference, diff
+from ..dbstate import differences_from_0001
+from ..diff import Difference
 from ..target import target_catalog
 
 
 def remaining_differences(conn: Connection) -> list[Difference]:
-    """Differences left against 0001, ignoring objects the target does not own."""
-    return [d for d in diff(inspect_database(conn), target_catalog()) if not d.foreign]
+    """Differences left against 0001: objects we do not own, and later revisions' objects exactly as
+    those revisions define them (they adopt them), are not differences."""
+    return differences_from_0001(inspect_database(conn), target_catalog())

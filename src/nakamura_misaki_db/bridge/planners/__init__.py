@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from ...catalog import Catalog
-from ...diff import Difference
+from ...diff import Difference, DiffKind
 from ...facts import DataFacts
 from ..steps import Action, Planned, Safety
 from .archive import plan_archives
@@ -33,6 +33,12 @@ _RANK = {Safety.REWRITES: 0, Safety.VALIDATES: 1, Safety.BUILDS_INDEX: 1, Safety
 def assemble(actual: Catalog, expected: Catalog, differences: list[Difference], facts: DataFacts,
              moving: dict[str, str], legacy_timezone: str | None, run_id: str) -> Planned:
     out = Planned()
+    for d in differences:
+        if d.kind == DiffKind.LATER_OBJECT_DIFFERS:
+            # The later revision that creates it would refuse it during the next deploy: refuse now.
+            out.refuse(d.object, f"should be {d.expected}, but: {d.actual}",
+                       "make it match that definition (or rename it out of the way) before the bridge, then plan "
+                       "again; the revision would otherwise refuse it on the next deploy")
     out.extend(plan_extension(differences))
     out.extend(plan_archives(actual, moving, facts))
     rows = {name: t.estimated_rows or 0 for name, t in actual.tables.items()}
