@@ -48,6 +48,17 @@ def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
     table = out.split("7. before and after", 1)[1]
     row = next(ln for ln in table.splitlines() if ln.startswith("task_status labels"))
     assert "PENDING, IN_PROGRESS, COMPLETED" in row
+    # Production's likely state (S7: stamped 006 by the application's own chain), and the
+    # application's later tables keep their rows.
+    assert "alembic_version holds '006'" in out
+    projects = next(ln for ln in table.splitlines() if ln.startswith("rows: projects"))
+    assert projects.split()[2] == projects.split()[3] != "-"
+    # It ends where a rollout must: check-app fails on the member-name mistake, passes with the fix.
+    ending = out.split("8. before the switch", 1)[1]
+    mistaken, fixed = ending.split("demo_app.fixed:Base", 1)
+    assert "persists the member names of TaskStatus" in mistaken and "not compatible" in mistaken
+    assert "values_callable" in mistaken
+    assert "\n  compatible" in fixed
     assert row.rstrip().endswith("pending, in_progress, completed, cancelled")
     row = next(ln for ln in table.splitlines() if ln.startswith("alembic_version"))
-    assert "(no table)" in row and row.rstrip().endswith(head_revision())
+    assert row.split()[1] == "006" and row.rstrip().endswith(head_revision())

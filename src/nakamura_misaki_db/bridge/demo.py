@@ -1,4 +1,13 @@
-"""`baseline-bridge demo`: the incident and its fix, end to end, on an embedded PostgreSQL."""
+"""`baseline-bridge demo`: production's most likely story and its fix, end to end, on an embedded PostgreSQL.
+
+The database is state S7 of app-chain.md: the incident database (built by
+``create_all``, member-name enum labels, naive timestamps, duplicate
+conversations) whose ``alembic_version`` was reset to ``001`` by hand and then
+migrated by the application's own 002-006. The demo shows the deploy refusing
+it, the bridge reconciling it, the deploy bringing it to head, and ends where
+a real rollout must: ``check-app`` on the application's models, failing with
+the member-name mistake and passing with its one-line fix.
+"""
 
 from __future__ import annotations
 
@@ -45,7 +54,9 @@ _FACTS_SQL = {
 }
 
 _COUNTED = ("tasks", "conversations", "employees", "business_skills", "employee_skills", "handoffs",
-            "slack_users", "legacy_archive.conversations_duplicates")
+            "slack_users", "projects", "project_tasks", "task_dependencies", "notifications",
+            "legacy_archive.conversations_duplicates")
+STATE, STATE_N = "S7", 6
 
 
 def _facts(url: DatabaseUrl) -> dict[str, Any]:
@@ -74,6 +85,25 @@ def _table(before: dict[str, Any], after: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def _check_app_story(url: DatabaseUrl) -> int:
+    from ..check_app import run_check
+    from .demo_app import FIXED, MISTAKEN
+
+    for target, expect in ((MISTAKEN, False), (FIXED, True)):
+        report = run_check(target, database_url=url)
+        print(f"$ baseline-bridge check-app {target}")
+        for finding in report.findings:
+            print(f"  {finding}")
+        verdict = "compatible" if report.compatible else f"not compatible: {len(report.errors)} problem(s) (exit 3)"
+        print(f"  {verdict}")
+        if report.compatible != expect:
+            print("UNEXPECTED: check-app did not tell the mistaken models from the fixed ones")
+            return EXIT_ERROR
+    print("\nThe application's enums stored member names (PENDING); the database now holds values (pending).")
+    print("The fix is one line per enum column: values_callable=lambda e: [m.value for m in e]")
+    return EXIT_OK
+
+
 def run_demo(*, rows: int = 2000, keep: str | None = None) -> int:
     if rows < 10:
         raise BadInput("--rows must be at least 10")
@@ -89,17 +119,18 @@ def run_demo(*, rows: int = 2000, keep: str | None = None) -> int:
         url = ensure_database(admin_url, DEMO_DATABASE)
         print(f"server data in {data_dir}; database {url.masked()}")
 
-        _section(f"1. the incident database (state S1), {rows:,} tasks and conversations")
+        _section(f"1. production as it most likely is (state S7), {rows:,} tasks and conversations")
         engine = make_engine(url)
         with engine.begin() as conn:
-            build_state(conn, "S1")
-            counts = populate(conn, "S1", rows=rows)
+            build_state(conn, STATE, n=STATE_N)
+            counts = populate(conn, STATE, rows=rows)
         engine.dispose()
-        print("built by the old create_all: no alembic_version, English enum labels, naive timestamps")
+        print("built by the old create_all (English enum labels, naive timestamps, duplicate conversations),")
+        print("then alembic_version reset to 001 by hand and migrated by the application's own 002-006")
         print("rows: " + ", ".join(f"{t} {n:,}" for t, n in counts.items()))
         before = _facts(url)
 
-        _section("2. a plain `alembic upgrade head` (what every deploy runs)")
+        _section("2. `alembic upgrade head` (what every deploy runs)")
         try:
             command.upgrade(alembic_config(url), "head")
             print("UNEXPECTED: the upgrade ran on a drifted database")
@@ -107,11 +138,9 @@ def run_demo(*, rows: int = 2000, keep: str | None = None) -> int:
         except CommandError as exc:
             lines = str(exc).splitlines()
             print("refused, and nothing was changed:")
-            for line in lines[:6]:
+            shown = lines if len(lines) <= 7 else [*lines[:6], f"... ({len(lines) - 7} more differences)", lines[-1]]
+            for line in shown:
                 print(f"  {line}")
-            if len(lines) > 7:
-                print(f"  ... ({len(lines) - 7} more differences)")
-            print(f"  {lines[-1]}")
 
         _section("3. baseline-bridge status")
         with connect(url) as conn:
@@ -131,13 +160,16 @@ def run_demo(*, rows: int = 2000, keep: str | None = None) -> int:
         command.upgrade(alembic_config(url), "head")
         command.upgrade(alembic_config(url), "head")
         after = _facts(url)
-        print(f"both succeeded: the database is at head {head_revision()} ({after['alembic_version']})")
+        print(f"both succeeded: the database is at head {head_revision()} ({after['alembic_version']});")
+        print("0003-0007 adopted the tables and columns the application's 002-006 had created")
 
         _section("7. before and after")
         print(_table(before, after))
         print("\nNo row was lost: duplicates were moved to legacy_archive.conversations_duplicates,"
-              f" naive timestamps were read as {ZONE}.")
-        return EXIT_OK
+              f" naive timestamps were read as {ZONE}, the application's later tables kept every row.")
+
+        _section("8. before the switch: does the application's code fit? (baseline-bridge check-app)")
+        return _check_app_story(url)
     finally:
         if tmp is not None:
             if server is not None:

@@ -144,13 +144,13 @@ def apply_plan(
         set_tz = set_database_timezone or (saved.set_database_timezone if saved else False)
         plan = make_plan(conn, legacy_timezone=zone, plan_id=saved.plan_id if saved else None,
                          set_database_timezone=set_tz)
+        if plan.status == PlanStatus.NOTHING_TO_DO:  # (a saved plan has nothing left to do either)
+            return ApplyResult("nothing_to_do", message="already on 0001 (or later): nothing to do",
+                               seconds=time.monotonic() - started)
         if saved is not None:
             check_saved_plan(saved, plan, legacy_timezone)
         if plan.status == PlanStatus.REFUSED:
             raise Refused(format_refusal(plan))
-        if plan.status == PlanStatus.NOTHING_TO_DO:
-            return ApplyResult("nothing_to_do", message="already on 0001 (or later): nothing to do",
-                               seconds=time.monotonic() - started)
 
         before = count_rows(conn)
         execute_steps(conn, plan.steps, before_step)
