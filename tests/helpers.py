@@ -327,3 +327,41 @@ def wait_until(predicate, timeout: float, what: str) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+PHASE_ONE_INDEX = "uq_conversations_user_channel"
+_CONVERSATION_COLUMNS = "conversation_id, user_id, channel_id, messages::text, created_at, updated_at, last_message_at"
+
+
+def _conversations_everywhere(url: URL) -> tuple[int, str]:
+    """Every conversation row, in place or archived by the bridge: count and an order-independent digest."""
+    union = f"SELECT {_CONVERSATION_COLUMNS} FROM public.conversations"
+    if scalar(url, "SELECT to_regclass('legacy_archive.conversations_duplicates')") is not None:
+        union += f" UNION ALL SELECT {_CONVERSATION_COLUMNS} FROM legacy_archive.conversations_duplicates"
+    count, digest = rows(url, f"SELECT count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '')"
+                              f" FROM ({union}) t")[0]
+    return int(count), str(digest)
+
+
+def phase_one_snapshot(url: URL) -> tuple:
+    """What ``assert_only_phase_one_happened`` compares with: take it before the bridge runs."""
+    return schema_dump(url, "public"), row_checksums(url), _conversations_everywhere(url)
+
+
+def assert_only_phase_one_happened(url: URL, snapshot: tuple) -> None:
+    """The database is as the snapshot except for what the bridge's first phase commits on its own:
+    duplicate conversations moved to legacy_archive.conversations_duplicates (every row still there,
+    in place or archived) and, after a crash, the unique index it built (a rerun adopts it).
+    Everything the second phase (the all-or-nothing transaction) does must be gone.
+    """
+    dump, checks, conversations = snapshot
+    expected = "\n".join(line for line in dump.splitlines() if PHASE_ONE_INDEX not in line)
+    actual = "\n".join(line for line in schema_dump(url, "public").splitlines() if PHASE_ONE_INDEX not in line)
+    assert actual == expected, "the second phase left something behind in public"
+    now = row_checksums(url)
+    for table, value in checks.items():
+        if table != "public.conversations":
+            assert now.get(table) == value, f"{table} changed"
+    extra = {t for t in now if t.startswith("legacy_archive.") and t not in checks}
+    assert extra <= {"legacy_archive.conversations_duplicates"}, extra
+    assert _conversations_everywhere(url) == conversations, "a conversation is neither in place nor archived"

@@ -20,11 +20,13 @@ from nakamura_misaki_db.bridge.run import VerificationFailed, apply_plan
 from nakamura_misaki_db.errors import EXIT_REFUSED, Refused
 
 from .helpers import (
+    assert_only_phase_one_happened,
     bridge_cli,
     build,
     connection,
     execute_sql,
     fingerprint,
+    phase_one_snapshot,
     plan_of,
     rows,
     scalar,
@@ -172,8 +174,11 @@ FAILURE_STATES = [
 
 @pytest.mark.parametrize("state", FAILURE_STATES)
 def test_failure_at_any_step_leaves_the_database_exactly_as_it_was(db_url: URL, state: dict[str, Any]) -> None:
+    # No duplicates: the first phase only builds the unique index CONCURRENTLY, which a failure
+    # drops again, so every failure must leave the database exactly as it was.
+    # (With duplicates, see test_a_failure_after_the_first_phase_keeps_only_the_moved_duplicates.)
     options = dict(state)
-    build(db_url, options.pop("state"), rows=80, **options)
+    build(db_url, options.pop("state"), rows=80, duplicate_ratio=0.0, **options)
     plan = plan_of(db_url, ZONE)
     assert plan.status == "ready"
     n = len(plan.steps)
@@ -215,11 +220,33 @@ def test_failure_at_any_step_leaves_the_database_exactly_as_it_was(db_url: URL, 
     assert fingerprint(db_url) == before
     assert not archive_schema_exists(db_url)
 
+    assert scalar(db_url, "SELECT count(*) FROM pg_index WHERE NOT indisvalid") == 0
+
     # And the database is still bridgeable afterwards.
     with connection(db_url) as conn:
         result = apply_plan(conn, legacy_timezone=ZONE)
     assert result.status == "applied"
     assert version_rows(db_url) == ["0001"]
+
+
+def test_a_failure_after_the_first_phase_keeps_only_the_moved_duplicates(db_url: URL) -> None:
+    build(db_url, "S1", rows=80, duplicate_ratio=0.2)
+    snapshot = phase_one_snapshot(db_url)
+    plan = plan_of(db_url, ZONE)
+    assert [s.action for s in plan.steps if s.phase == 1] == ["archive_duplicates", "build_unique_index"]
+    with connection(db_url) as conn, pytest.raises(InjectedFailure) as failed:
+        def fail() -> None:
+            raise InjectedFailure("after the last step")
+
+        apply_plan(conn, legacy_timezone=ZONE, before_verify=fail)
+    # The moved duplicates stay archived (every conversation is somewhere), the index built before
+    # the transaction is dropped again, the transaction's work is gone; the error says so.
+    assert_only_phase_one_happened(db_url, snapshot)
+    assert scalar(db_url, "SELECT to_regclass('public.uq_conversations_user_channel')") is None
+    assert version_rows(db_url) is None
+    assert any("stay there" in note for note in getattr(failed.value, "__notes__", []))
+    with connection(db_url) as conn:
+        assert apply_plan(conn, legacy_timezone=ZONE).status == "applied"
 
 
 def before_version(state: dict[str, Any]) -> list[str] | None:
@@ -257,7 +284,7 @@ LEFTOVERS: dict[str, str] = {
 
 @pytest.mark.parametrize("leftover", list(LEFTOVERS))
 def test_verification_catches_a_leftover_difference_and_rolls_back(db_url: URL, leftover: str) -> None:
-    build(db_url, "S1", rows=40)
+    build(db_url, "S1", rows=40, duplicate_ratio=0.0)  # no first-phase archive: all must roll back
     before = fingerprint(db_url)
     reached: list[str] = []
 

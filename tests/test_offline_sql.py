@@ -123,7 +123,8 @@ def test_the_script_takes_the_migration_lock_and_the_lock_timeout(tmp_path: Path
     result = offline("-x", "lock_timeout=30s", "upgrade", "head", "--sql")
     assert result.returncode == 0, result.stderr
     lines = [ln for ln in result.stdout.splitlines() if ln.strip()]
-    assert lines[:4] == ["BEGIN;", "SET LOCAL lock_timeout = '10min';",
+    # (and pins the schema, as every online connection does)
+    assert lines[:5] == ["BEGIN;", "SET LOCAL search_path = public;", "SET LOCAL lock_timeout = '10min';",
                          f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY});", "SET LOCAL lock_timeout = '30s';"]
 
 
@@ -226,11 +227,11 @@ def test_init_db_sql_on_a_legacy_database_says_it_needs_the_bridge(db_url: URL, 
     assert fingerprint(db_url) == before
 
 
-def test_init_db_sql_on_a_newer_release_is_an_error(db_url: URL) -> None:
+def test_init_db_sql_on_a_newer_release_is_refused(db_url: URL) -> None:
     upgrade(db_url, "head")
     execute_sql(db_url, "UPDATE alembic_version SET version_num = '0999'")
     result = init_db_sql(db_url)
-    assert result.returncode == 1
+    assert result.returncode == 3  # refused, as the deploy itself refuses it
     assert "revision 0999, which this release does not know" in result.stderr
     assert result.stdout == ""
 

@@ -69,6 +69,7 @@ LEGACY_TASKS_FIXES: list[Pair] = [
 # populate() writes 5% duplicated (user_id, channel_id) pairs into a table without the constraint.
 CONVERSATIONS_UNIQUE_WITH_DUPLICATES: list[Pair] = [
     ("archive_duplicates", "conversations(user_id, channel_id)"),
+    ("build_unique_index", "uq_conversations_user_channel"),
     ("add_unique", "uq_conversations_user_channel"),
 ]
 CREATE_ALL_DEFAULTS: list[Pair] = [
@@ -83,8 +84,8 @@ S1_WITH_ROWS: list[Pair] = [
     *CONVERSATIONS_UNIQUE_WITH_DUPLICATES, *CREATE_ALL_DEFAULTS,
     ("create_table", "slack_users"), STAMP,
 ]
-# No rows: no duplicates to move; everything else is the same.
-S1_EMPTY: list[Pair] = [p for p in S1_WITH_ROWS if p[0] != "archive_duplicates"]
+# No rows: no duplicates to move and no index to build before the transaction; the rest is the same.
+S1_EMPTY: list[Pair] = [p for p in S1_WITH_ROWS if p[0] not in ("archive_duplicates", "build_unique_index")]
 # S2: task_status already rebuilt lower-case with cancelled, slack_users exists.
 S2_WITH_ROWS: list[Pair] = [
     *SKILL_CATEGORY_RENAMES, *LEGACY_TASKS_FIXES, *CONVERSATIONS_UNIQUE_WITH_DUPLICATES,
@@ -194,7 +195,10 @@ def test_s1_safety_classes(database) -> None:
     assert alter.safety == REWRITES
     assert plan.rewrites == ["tasks"]
     assert step(plan, "archive_duplicates", "conversations(user_id, channel_id)").safety == ARCHIVES
-    assert step(plan, "add_unique", "uq_conversations_user_channel").safety == BUILDS_INDEX
+    # The index is built before the transaction, without blocking writers; attaching it is catalog-only.
+    assert step(plan, "build_unique_index", "uq_conversations_user_channel").safety == BUILDS_INDEX
+    assert step(plan, "build_unique_index", "uq_conversations_user_channel").phase == 1
+    assert step(plan, "add_unique", "uq_conversations_user_channel").safety == CATALOG_ONLY
 
 
 def test_s1_enum_fixes_rename_and_add_values_in_place(database) -> None:

@@ -137,11 +137,37 @@ def test_duplicates_are_archived_before_the_unique_constraint() -> None:
     actual = _full(conversations=with_rows(dataclasses.replace(conversations(), uniques=())))
     facts = DataFacts(duplicates={("conversations", ("user_id", "channel_id")): Duplicates(3, 5)})
     steps = _plan(actual, facts).steps
-    assert [(s.action, s.object) for s in steps] == [
-        ("archive_duplicates", "conversations(user_id, channel_id)"),
-        ("add_unique", "uq_conversations_user_channel"),
+    # Phase 1 (before the transaction): move the duplicates, build the index CONCURRENTLY;
+    # phase 2: attach it as the constraint.
+    assert [(s.action, s.object, s.phase) for s in steps] == [
+        ("archive_duplicates", "conversations(user_id, channel_id)", 1),
+        ("build_unique_index", "uq_conversations_user_channel", 1),
+        ("add_unique", "uq_conversations_user_channel", 2),
     ]
     assert "move 5 duplicate row(s)" in steps[0].summary and "last_message_at" in steps[0].summary
+    assert any("CREATE UNIQUE INDEX CONCURRENTLY" in sql for sql in steps[1].sql)
+    assert steps[2].sql == ['ALTER TABLE "public"."conversations" ADD CONSTRAINT "uq_conversations_user_channel" '
+                            'UNIQUE USING INDEX "uq_conversations_user_channel"']
+
+
+def test_an_index_left_by_an_earlier_run_is_adopted_or_rebuilt() -> None:
+    from nakamura_misaki_db.catalog import Index
+
+    leftover = Index("uq_conversations_user_channel", ("user_id", "channel_id"), True)
+    table = with_rows(dataclasses.replace(conversations(), uniques=(), indexes=(*conversations().indexes, leftover)))
+    adopted = _plan(_full(conversations=table)).steps
+    assert [(s.action, s.object) for s in adopted] == [("add_unique", "uq_conversations_user_channel")]
+    assert "adopting" in adopted[0].summary
+    # A crash during CREATE INDEX CONCURRENTLY leaves it INVALID: dropped and built again.
+    rebuilt = _plan(_full(conversations=table), DataFacts(invalid_indexes=frozenset({leftover.name}))).steps
+    assert [(s.action, s.object) for s in rebuilt] == [("build_unique_index", "uq_conversations_user_channel"),
+                                                        ("add_unique", "uq_conversations_user_channel")]
+    assert rebuilt[0].sql[1].startswith("DROP INDEX CONCURRENTLY IF EXISTS")
+
+
+def test_an_empty_table_gets_its_unique_constraint_in_the_transaction() -> None:
+    steps = _plan(_full(conversations=dataclasses.replace(conversations(), uniques=()))).steps
+    assert [(s.action, s.phase, s.safety) for s in steps] == [("add_unique", 2, "catalog-only")]
 
 
 def test_orphans_block_a_foreign_key() -> None:

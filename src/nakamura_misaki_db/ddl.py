@@ -141,6 +141,27 @@ def set_index_build_memory(amount: str) -> str:
     return f"SET LOCAL maintenance_work_mem = {literal(amount)}"
 
 
+def set_session(name: str, value: str) -> str:
+    return f"SET {name} = {literal(value)}"
+
+
+def reset_session(name: str) -> str:
+    return f"RESET {name}"
+
+
+def create_unique_index_concurrently(table: str, name: str, columns: Sequence[str]) -> str:
+    cols = ", ".join(ident(c) for c in columns)
+    return f"CREATE UNIQUE INDEX CONCURRENTLY {ident(name)} ON {table_name(table)} ({cols})"
+
+
+def drop_index_concurrently(name: str) -> str:
+    return f"DROP INDEX CONCURRENTLY IF EXISTS {ident(SCHEMA, name)}"
+
+
+def attach_unique(table: str, constraint: str, index: str) -> str:
+    return f"ALTER TABLE {table_name(table)} ADD CONSTRAINT {ident(constraint)} UNIQUE USING INDEX {ident(index)}"
+
+
 def fail_if(condition_sql: str, message: str) -> str:
     """A guard statement: raise ``message`` when ``condition_sql`` (a boolean query) holds."""
     return (f"DO $guard$ BEGIN IF EXISTS ({condition_sql}) THEN RAISE EXCEPTION USING MESSAGE = "

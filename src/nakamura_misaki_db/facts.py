@@ -43,6 +43,7 @@ class DataFacts:
     label_use: dict[str, dict[str, int]] = field(default_factory=dict)  # enum -> "s.t.col" -> rows
     orphans: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (table, fk) -> keys
     archive_tables: frozenset[str] = frozenset()  # table names already in the archive schema
+    invalid_indexes: frozenset[str] = frozenset()  # indexes a failed CONCURRENTLY build left behind
     dependents: Dependents = field(default_factory=Dependents)  # the open world around what is touched
 
     def duplicates_of(self, table: str, columns: Sequence[str]) -> Duplicates:
@@ -138,6 +139,16 @@ def archive_tables(conn: Connection, archive_schema: str) -> frozenset[str]:
     return frozenset(str(r[0]) for r in rows)
 
 
+def invalid_indexes(conn: Connection, schema: str = "public") -> frozenset[str]:
+    import sqlalchemy as sa
+
+    rows = conn.execute(sa.text(
+        "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = :s AND NOT i.indisvalid"),
+        {"s": schema}).all()
+    return frozenset(str(r[0]) for r in rows)
+
+
 def varchar_length(type_name: str) -> int | None:
     if type_name.startswith("character varying(") and type_name.endswith(")"):
         return int(type_name[len("character varying("):-1])
@@ -161,7 +172,7 @@ def gather(conn: Connection, actual: Catalog, target: Catalog, differences: list
     from .target import foreign_key
 
     skip = set(skip_tables)
-    facts = DataFacts(archive_tables=archive_tables(conn, archive_schema))
+    facts = DataFacts(archive_tables=archive_tables(conn, archive_schema), invalid_indexes=invalid_indexes(conn))
     for d in differences:
         table = actual.tables.get(d.table) if d.table else None
         if d.table in skip or table is None:

@@ -298,6 +298,21 @@ def downgrade_statements(schema: RevisionSchema) -> list[str]:
     return out
 
 
+def _rows_holding_values(conn: Connection, table: str, column: sa.Column) -> int:
+    default = _default_text(column)
+    col = ident(column.name)
+    condition = f"{col} IS DISTINCT FROM ({default})" if default is not None else f"{col} IS NOT NULL"
+    sql = f"SELECT count(*) FROM {ident(SCHEMA, table)} WHERE {condition}"
+    return int(conn.scalar(sa.text(sql.replace(":", "\\:"))) or 0)
+
+
+def _default_text(column: sa.Column) -> str | None:
+    arg = getattr(column.server_default, "arg", None)
+    if arg is None:
+        return None
+    return arg.text if isinstance(arg, sa.sql.elements.TextClause) else str(arg)
+
+
 def downgrade(conn: Connection, schema: RevisionSchema, *, allow_data_loss: bool = False) -> list[str]:
     """Drop what ``schema``'s revision added; refuse (nothing changed) to lose rows unless allowed."""
     if not allow_data_loss:
@@ -305,10 +320,14 @@ def downgrade(conn: Connection, schema: RevisionSchema, *, allow_data_loss: bool
         for name in schema.extends:
             if not _exists(conn, name):
                 continue
-            columns = _present_columns(conn, name, [c.name for c in schema.table(name).columns])
-            rows = _rows(conn, name) if columns else 0
-            if rows:
-                losses.append(f"{name}.{', '.join(columns)} ({rows} row(s) of {name} hold values in them)")
+            present = set(_present_columns(conn, name, [c.name for c in schema.table(name).columns]))
+            for column in schema.table(name).columns:
+                if column.name not in present:
+                    continue
+                # Only a value other than what the column would be without it is data to lose.
+                n = _rows_holding_values(conn, name, column)
+                if n:
+                    losses.append(f"{name}.{column.name} ({n} row(s) hold a value other than its default)")
         for name in reversed(schema.creates):
             rows = _rows(conn, name) if _exists(conn, name) else 0
             if rows:

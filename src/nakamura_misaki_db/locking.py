@@ -90,3 +90,38 @@ def lock_timeout_message(exc: BaseException, timeout: str | None = None) -> str:
         "Another session (probably the application) holds a lock on that table; "
         f"nothing was changed. Retry when it is idle, or raise {LOCK_TIMEOUT_ENV}."
     )
+
+
+def hold_migration_lock(conn: Connection, *, wait: str | None = None) -> None:
+    """Take the migration lock for this session (until ``release_migration_lock`` or the session ends).
+
+    For a run that spans more than one transaction (the bridge's two phases): a
+    deploy cannot slip in between them, and a killed process still releases it,
+    with its connection.
+    """
+    import sqlalchemy as sa
+
+    wait_value = lock_wait_setting(wait)
+    try:
+        with conn.begin():
+            set_local(conn, "lock_timeout", wait_value)
+            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+    except sa.exc.OperationalError as exc:
+        if is_lock_timeout(exc):
+            raise LockTimeout(
+                f"another migration run has held the migration lock for more than {wait_value}; "
+                f"nothing was changed (raise {LOCK_WAIT_ENV} to wait longer)"
+            ) from None
+        raise
+
+
+def release_migration_lock(conn: Connection) -> None:
+    import sqlalchemy as sa
+
+    try:
+        if conn.in_transaction():
+            conn.rollback()
+        with conn.begin():
+            conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
+    except sa.exc.SQLAlchemyError:
+        pass  # the session is gone, and the lock with it

@@ -17,8 +17,9 @@ from .steps import Step
 StepHook = Callable[[int, Step], None]
 
 
-def execute_steps(conn: Connection, steps: list[Step], before_step: StepHook | None = None) -> None:
-    for number, step in enumerate(steps, start=1):
+def execute_steps(conn: Connection, steps: list[Step], before_step: StepHook | None = None, *,
+                  first_number: int = 1) -> None:
+    for number, step in enumerate(steps, start=first_number):
         if before_step is not None:
             before_step(number, step)
         for sql in step.sql:

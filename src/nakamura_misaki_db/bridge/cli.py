@@ -247,6 +247,11 @@ def _fail(args: argparse.Namespace, message: str, code: int) -> int:
     return code
 
 
+def _notes(exc: BaseException) -> str:
+    """What the run added to an error on its way out (e.g. what an earlier phase left done)."""
+    return "".join(f" {note}" for note in getattr(exc, "__notes__", []))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -257,15 +262,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MigrationError as exc:
         if args.debug:
             traceback.print_exc()
-        return _fail(args, redact(str(exc), *secrets), exc.exit_code)
+        return _fail(args, redact(str(exc) + _notes(exc), *secrets), exc.exit_code)
     except SQLAlchemyError as exc:
         if args.debug:
             traceback.print_exc()
         if is_lock_timeout(exc):
-            return _fail(args, lock_timeout_message(exc, getattr(args, "lock_timeout", None)), EXIT_ERROR)
-        return _fail(args, describe_sql_error(exc, *secrets), EXIT_ERROR)
-    except KeyboardInterrupt:
-        return _fail(args, "interrupted; the transaction was rolled back", EXIT_ERROR)
+            return _fail(args, lock_timeout_message(exc, getattr(args, "lock_timeout", None)) + _notes(exc),
+                         EXIT_ERROR)
+        return _fail(args, describe_sql_error(exc, *secrets) + _notes(exc), EXIT_ERROR)
+    except KeyboardInterrupt as exc:
+        return _fail(args, "interrupted; the transaction was rolled back" + _notes(exc), EXIT_ERROR)
     except Exception as exc:  # the last line of defence: one line, no traceback, no secrets
         if args.debug:
             traceback.print_exc()

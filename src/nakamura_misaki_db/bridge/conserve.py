@@ -66,12 +66,36 @@ def count_rows(conn: Connection, schemas: tuple[str, ...] = ("public", ARCHIVE_S
     return counts
 
 
-def writes_of_this_transaction(conn: Connection) -> dict[int, Writes]:
+def _session_writes(conn: Connection) -> dict[int, Writes]:
     rows = conn.execute(sa.text(
         "SELECT relid, schemaname || '.' || relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_xact_user_tables"
         " WHERE n_tup_ins + n_tup_upd + n_tup_del > 0"
     )).all()
     return {int(r[0]): Writes(str(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in rows}
+
+
+class WriteCounter:
+    """This transaction's own row writes, per table.
+
+    The counters PostgreSQL keeps per session also hold earlier transactions of
+    the session until they are flushed to the shared statistics (which never
+    happens inside a transaction): so the counter is read once when the
+    transaction starts and the writes are what it grew by.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.start = _session_writes(conn)
+
+    def writes(self) -> dict[int, Writes]:
+        out: dict[int, Writes] = {}
+        for oid, now in _session_writes(self.conn).items():
+            then = self.start.get(oid, Writes(now.table, 0, 0, 0))
+            delta = Writes(now.table, now.inserted - then.inserted, now.updated - then.updated,
+                           now.deleted - then.deleted)
+            if delta.inserted or delta.updated or delta.deleted:
+                out[oid] = delta
+        return out
 
 
 def counts_after(conn: Connection, before: Counts, writes: dict[int, Writes],

@@ -28,6 +28,12 @@ def render_status(status: DatabaseState, database: str) -> str:
     return "\n".join(lines)
 
 
+PHASE_TITLES = {
+    1: "-- phase 1, before the transaction: each step commits on its own, writers are not blocked",
+    2: "-- phase 2, one transaction: all or nothing",
+}
+
+
 def render_plan(plan: Plan, database: str, *, show_sql: bool = False, compact: bool = False) -> str:
     out = [f"baseline-bridge plan {plan.plan_id}", f"database: {database}"]
     version = plan.source.get("alembic_version")
@@ -49,7 +55,10 @@ def render_plan(plan: Plan, database: str, *, show_sql: bool = False, compact: b
             rows.append([str(i), s.safety_text(), s.summary])
         table = _table(rows)
         out.append(table[0])
+        phases = {s.phase for s in plan.steps}
         for i, s in enumerate(plan.steps, start=1):
+            if len(phases) > 1 and (i == 1 or plan.steps[i - 2].phase != s.phase):
+                out.append(PHASE_TITLES[s.phase])
             out.append(table[i])
             if compact:
                 continue
@@ -68,7 +77,7 @@ def render_plan(plan: Plan, database: str, *, show_sql: bool = False, compact: b
         was = plan.source.get("alembic_version")
         replacing = f" (replacing {', '.join(was)})" if was else " (creating the table)"
         out.append(f"then: verify that nothing differs from {plan.target_revision}, record {plan.target_revision} "
-                   f"in alembic_version{replacing}, write the audit row, commit (all in one transaction)")
+                   f"in alembic_version{replacing}, write the audit row, commit (all in the phase 2 transaction)")
     if plan.rewrites:
         out.append(f"tables rewritten: {', '.join(plan.rewrites)}")
     for item in plan.left_alone:

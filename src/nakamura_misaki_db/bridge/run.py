@@ -1,13 +1,24 @@
-"""The bridge run, top to bottom, in one transaction:
+"""The bridge run, top to bottom:
 
-    lock -> classify and plan (again, under the lock) -> check the saved plan -> steps
-         -> verify -> record the revision -> audit -> commit
+    lock -> classify and plan (again, under the lock) -> check the saved plan
+         -> phase 1: move duplicates away (committed), build unique indexes CONCURRENTLY
+         -> phase 2, one transaction: steps -> verify -> conserve rows -> record the revision -> audit -> commit
 
-Everything happens in a single transaction: the advisory lock (the same one
-env.py takes, so a deploy cannot race the bridge), every step, the
-verification against the frozen 0001 definition, the version row and the
-audit row. Any failure - a step, the verification, a lock timeout, a crash,
-the server going away - rolls all of it back: the database is as it was.
+The migration advisory lock (the one env.py and every deploy take) is held by
+this session for the whole run, so no deploy can slip in between the phases;
+it goes with the session if the process dies.
+
+Phase 1 exists so that writers barely wait: a unique constraint over a big
+table needs an index, and only ``CREATE INDEX CONCURRENTLY``, which cannot run
+in a transaction, builds one without blocking writers. It needs the duplicates
+gone first, so moving them to the archive is committed on its own (with this
+run's id). Should the build fail (a duplicate written meanwhile), the index is
+dropped and the run stops: only the moved duplicates remain changed, safe in
+the archive. Phase 2 is all or nothing: every other step, the verification
+against the frozen 0001 definition, the row-conservation check, the version
+row and the audit row; any failure rolls it back and drops the index phase 1
+built. A rerun after a crash between the phases adopts a valid index or
+rebuilds an invalid one.
 
 A saved plan is never executed: the plan is derived again from the live
 catalog under the lock, and the saved one only has to match it.
@@ -26,12 +37,13 @@ from sqlalchemy.engine import Connection
 
 from .. import ddl
 from ..db import run_sql
-from ..errors import BadInput, Refused
-from ..locking import take_migration_lock
+from ..errors import BadInput, MigrationError, Refused
+from ..locking import hold_migration_lock, release_migration_lock, set_local, take_migration_lock
 from .apply import StepHook, execute_steps
 from .audit import archived_rows, write_audit
-from .conserve import check_conservation, count_rows, counts_after, writes_of_this_transaction
+from .conserve import WriteCounter, Writes, check_conservation, count_rows, counts_after
 from .plan import Plan, PlanStatus, make_plan
+from .steps import Action, Step
 from .verify import remaining_differences
 
 # Test-only: pause before step N (1-based; N = steps + 1 is "before verify and record") so a
@@ -132,40 +144,57 @@ def apply_plan(
     before_verify: Callable[[], None] | None = None,
     set_database_timezone: bool = False,
 ) -> ApplyResult:
-    """Run the bridge on ``conn`` (which must not be in a transaction). Commits only on success."""
+    """Run the bridge on ``conn`` (which must not be in a transaction)."""
     started = time.monotonic()
     pause_step, pause_finish = _pause_hook()
     before_step = before_step or pause_step
-    with conn.begin():
-        take_migration_lock(conn, wait=lock_wait, lock_timeout=lock_timeout)
-        zone = legacy_timezone if legacy_timezone is not None or saved is None else saved.legacy_timezone
-        if saved is not None and set_database_timezone and not saved.set_database_timezone:
-            raise BadInput("--set-database-timezone is not in the saved plan; make a new plan with it")
-        set_tz = set_database_timezone or (saved.set_database_timezone if saved else False)
-        plan = make_plan(conn, legacy_timezone=zone, plan_id=saved.plan_id if saved else None,
-                         set_database_timezone=set_tz)
-        if plan.status == PlanStatus.NOTHING_TO_DO:  # (a saved plan has nothing left to do either)
-            return ApplyResult("nothing_to_do", message="already on 0001 (or later): nothing to do",
-                               seconds=time.monotonic() - started)
-        if saved is not None:
-            check_saved_plan(saved, plan, legacy_timezone)
-        if plan.status == PlanStatus.REFUSED:
-            raise Refused(format_refusal(plan))
+    hold_migration_lock(conn, wait=lock_wait)
+    try:
+        with conn.begin():
+            zone = legacy_timezone if legacy_timezone is not None or saved is None else saved.legacy_timezone
+            if saved is not None and set_database_timezone and not saved.set_database_timezone:
+                raise BadInput("--set-database-timezone is not in the saved plan; make a new plan with it")
+            set_tz = set_database_timezone or (saved.set_database_timezone if saved else False)
+            plan = make_plan(conn, legacy_timezone=zone, plan_id=saved.plan_id if saved else None,
+                             set_database_timezone=set_tz)
+            if plan.status == PlanStatus.NOTHING_TO_DO:  # (a saved plan has nothing left to do either)
+                return ApplyResult("nothing_to_do", message="already on 0001 (or later): nothing to do",
+                                   seconds=time.monotonic() - started)
+            if saved is not None:
+                check_saved_plan(saved, plan, legacy_timezone)
+            if plan.status == PlanStatus.REFUSED:
+                raise Refused(format_refusal(plan))
+            # Counted once, before anything is locked: a count(*) blocks no writer.
+            before = count_rows(conn)
 
-        before = count_rows(conn)
-        execute_steps(conn, plan.steps, before_step)
-        if pause_finish is not None:
-            pause_finish(len(plan.steps) + 1)
-        if before_verify is not None:
-            before_verify()
-        verify(conn)
-        writes = writes_of_this_transaction(conn)
-        check_conservation(writes, plan.moves)
-        counts_before = before.by_name()
-        after = counts_after(conn, before, writes)
-        archived = archived_rows(counts_before, after)
-        record_revision(conn, plan.target_revision)
-        write_audit(conn, plan, archived=archived, before=counts_before, after=after)
+        first = [s for s in plan.steps if s.phase == 1]
+        second = [s for s in plan.steps if s.phase == 2]
+        moved, built = _phase_one(conn, plan, first, before_step, lock_timeout)
+        try:
+            with conn.begin():
+                counter = WriteCounter(conn)
+                take_migration_lock(conn, wait=lock_wait, lock_timeout=lock_timeout)  # already ours: instant
+                execute_steps(conn, second, before_step, first_number=len(first) + 1)
+                if pause_finish is not None:
+                    pause_finish(len(plan.steps) + 1)
+                if before_verify is not None:
+                    before_verify()
+                verify(conn)
+                writes = counter.writes()
+                check_conservation(writes, {})  # nothing inside the transaction removes rows
+                counts_before = before.by_name()
+                after = counts_after(conn, before, _merged(moved, writes))
+                archived = archived_rows(counts_before, after)
+                record_revision(conn, plan.target_revision)
+                write_audit(conn, plan, archived=archived, before=counts_before, after=after)
+        except BaseException as exc:
+            _undo_builds(conn, built)
+            if any(w.deleted for w in moved.values()):
+                exc.add_note(f"The duplicate rows moved to legacy_archive before the transaction stay there (run "
+                             f"{plan.plan_id}); nothing else was changed. Rerun `baseline-bridge apply`.")
+            raise
+    finally:
+        release_migration_lock(conn)
     return ApplyResult(
         status="applied",
         run_id=plan.plan_id,
@@ -178,3 +207,83 @@ def apply_plan(
         revision=plan.target_revision,
         message=f"applied {len(plan.steps)} step(s); database is at revision {plan.target_revision}",
     )
+
+
+class IndexBuildFailed(MigrationError):
+    """A concurrent unique index build failed (exit 1): it was dropped; rerun."""
+
+
+def _phase_one(conn: Connection, plan: Plan, steps: list[Step], before_step: StepHook | None,
+               lock_timeout: str | None) -> tuple[dict[int, Writes], list[str]]:
+    """Move duplicates (one committed transaction, rows conserved), then build indexes concurrently."""
+    from ..locking import lock_timeout_setting
+
+    moves = [s for s in steps if s.action == Action.ARCHIVE_DUPLICATES]
+    builds = [s for s in steps if s.action == Action.BUILD_UNIQUE_INDEX]
+    moved: dict[int, Writes] = {}
+    if moves:
+        with conn.begin():
+            counter = WriteCounter(conn)
+            set_local(conn, "lock_timeout", lock_timeout_setting(lock_timeout))
+            execute_steps(conn, moves, before_step)
+            moved = counter.writes()
+            check_conservation(moved, {k: v for s in moves for k, v in s.moves.items()})
+    built: list[str] = []
+    for number, step in enumerate(builds, start=len(moves) + 1):
+        if before_step is not None:
+            before_step(number, step)
+        try:
+            _autocommit(conn, step.sql)
+        except Exception as exc:
+            _undo_builds(conn, [step.object])
+            _undo_builds(conn, built)
+            raise IndexBuildFailed(
+                f"building the index {step.object} on {step.table} failed: {_first_line(exc)}. A row that "
+                f"duplicates ({step.summary.split('(', 1)[1].split(')')[0]}) was probably written while it was "
+                "being built. The index was dropped; the duplicates moved before it stay in legacy_archive; nothing "
+                "else was changed. Rerun `baseline-bridge apply` (stop the application first if it keeps writing "
+                "duplicates)."
+            ) from exc
+        built.append(step.object)
+    return moved, built
+
+
+def _autocommit(conn: Connection, statements: list[str]) -> None:
+    """Run statements outside any transaction (CREATE INDEX CONCURRENTLY cannot run in one)."""
+    driver = conn.connection.driver_connection
+    driver.autocommit = True
+    try:
+        for sql in statements:
+            run_sql(conn, sql)
+    finally:
+        driver.autocommit = False
+
+
+def _undo_builds(conn: Connection, names: list[str]) -> None:
+    """Best effort: drop indexes phase 1 built (a dead session leaves them for the rerun to adopt)."""
+    if not names:
+        return
+    try:
+        if conn.in_transaction():
+            conn.rollback()
+        _autocommit(conn, [ddl.drop_index_concurrently(n) for n in names])
+    except Exception:
+        pass
+
+
+def _merged(first: dict[int, Writes], second: dict[int, Writes]) -> dict[int, Writes]:
+    out = dict(first)
+    for oid, w in second.items():
+        if oid in out:
+            a = out[oid]
+            out[oid] = Writes(w.table, a.inserted + w.inserted, a.updated + w.updated, a.deleted + w.deleted)
+        else:
+            out[oid] = w
+    return out
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", exc)
+    diag = getattr(orig, "diag", None)
+    text = getattr(diag, "message_primary", None) or str(orig)
+    return (text.strip().splitlines() or [type(exc).__name__])[0]

@@ -25,6 +25,7 @@ class Action(StrEnum):
     CREATE_INDEX = "create_index"
     ADD_CHECK = "add_check"
     ARCHIVE_DUPLICATES = "archive_duplicates"
+    BUILD_UNIQUE_INDEX = "build_unique_index"
     ADD_UNIQUE = "add_unique"
     CREATE_TABLE = "create_table"
     ADD_FOREIGN_KEY = "add_foreign_key"
@@ -63,6 +64,9 @@ class Step:
     moves: dict[str, str] = field(default_factory=dict)
     # Objects outside the target that this step affects, and how they are kept working.
     dependents: list[str] = field(default_factory=list)
+    # 1: before the transaction, committed on its own (moving duplicates away, building an index
+    # CONCURRENTLY); 2: inside the one all-or-nothing transaction.
+    phase: int = 2
 
     def __post_init__(self) -> None:
         self.action = Action(self.action)

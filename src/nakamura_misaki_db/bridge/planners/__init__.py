@@ -51,14 +51,20 @@ def assemble(actual: Catalog, expected: Catalog, differences: list[Difference], 
             continue
         groups.append(plan_table(table, expected_table, differences, facts, expected.enums, legacy_timezone, run_id))
         out.refusals.extend(groups[-1].refusals)
-    groups.sort(key=lambda g: (min((_RANK[s.safety] for s in g.steps), default=3),
-                               -max((s.rows or 0 for s in g.steps), default=0)))
-    # Moving duplicates needs no table lock, so it goes first: the table's
-    # writers are then blocked only for the constraint's index build, at the end.
+    # Ranked by what runs inside the transaction (phase 2): the table rewritten longest goes first,
+    # so no slow step runs while another table waits behind a lock taken earlier for nothing.
+    def rank(group: Planned) -> tuple[int, int]:
+        inside = [s for s in group.steps if s.phase == 2]
+        return (min((_RANK[s.safety] for s in inside), default=3), -max((s.rows or 0 for s in inside), default=0))
+
+    groups.sort(key=rank)
+    # Phase 1, before the transaction and without table locks: move duplicates away, then build the
+    # unique indexes CONCURRENTLY. Phase 2 attaches them in a moment, after the slow steps.
+    phase_one = [s for action in (Action.ARCHIVE_DUPLICATES, Action.BUILD_UNIQUE_INDEX)
+                 for group in groups for s in group.steps if s.action == action]
+    out.steps[:0] = phase_one
     for group in groups:
-        out.steps.extend(s for s in group.steps if s.action == Action.ARCHIVE_DUPLICATES)
-    for group in groups:
-        out.steps.extend(s for s in group.steps if s.action != Action.ARCHIVE_DUPLICATES)
+        out.steps.extend(s for s in group.steps if s.phase == 2)
     out.extend(plan_create_tables(actual, expected, set(moving)))
     out.extend(plan_foreign_keys(actual, differences, set(moving), facts))
     # Last: keep what depends on these steps working, or refuse naming it.

@@ -44,8 +44,11 @@ def plan_removals(actual: Table, differences: list[Difference]) -> tuple[Planned
                              else "its definition differs; it is recreated below",
                              Safety.CATALOG_ONLY, name, rows, [access_exclusive(name)]))
     missing = {d.object: d for d in differences if d.kind == DiffKind.MISSING_INDEX}
+    # An index named like a missing unique constraint was built by an earlier run's first phase:
+    # plan_unique adopts or rebuilds it, it is not dropped here.
+    pending_uniques = {d.object for d in differences if d.kind in (DiffKind.MISSING_UNIQUE, DiffKind.UNIQUE_DEFINITION)}
     for d in differences:
-        if d.kind != DiffKind.EXTRA_INDEX:
+        if d.kind != DiffKind.EXTRA_INDEX or d.object in pending_uniques:
             continue
         twin = next((m for m in missing.values() if m.expected == d.actual), None)
         if twin is not None:
@@ -110,25 +113,47 @@ def plan_unique(actual: Table, constraint: str, columns: list[str], facts: DataF
             f"{ARCHIVE_SCHEMA}.{archive_table}, keeping the most recent by {order[0]}",
             [ddl.create_schema(ARCHIVE_SCHEMA), ddl.create_archive_copy(ARCHIVE_SCHEMA, archive_table, name), *prep,
              ddl.move_duplicates(name, columns, order, ARCHIVE_SCHEMA, archive_table, run_id, children)],
-            f"unique constraint {constraint} cannot be added while duplicates exist (runs early and "
-            "without a table lock, so writers keep going; should the application write a new duplicate "
-            "before the constraint is added, the constraint fails and everything rolls back: rerun)",
+            f"unique constraint {constraint} cannot be added while duplicates exist (committed on its own "
+            "before the index is built, without a table lock: writers keep going; the rows stay in the archive "
+            "with this run's id even if a later step fails)",
             Safety.ARCHIVES, name, rows, [f"ROW EXCLUSIVE on {name} (writers are not blocked)",
                                           *(f"SHARE on {c.schema}.{c.table} (its writers wait)" for c in children)],
-            moves=moves,
+            moves=moves, phase=1,
         ))
-    guard: list[str] = []
-    if actual.has_rows and not (dups and dups.keys):
-        # The plan saw no duplicates; if some appear before apply, stop with a clear message.
-        guard = [ddl.fail_if(ddl.duplicated(name, columns),
-                             f"duplicate ({shown}) rows appeared in {name} after the plan was made; nothing was "
-                             "changed: run baseline-bridge plan again")]
+    if not actual.has_rows:
+        # Nothing to scan: the constraint is added in the transaction like any catalog change.
+        out.add(Step(Action.ADD_UNIQUE, constraint, f"add unique constraint {constraint} on {name} ({shown})",
+                     [ddl.add_constraint(target.constraint(name, constraint))],
+                     "the target has this unique constraint", Safety.CATALOG_ONLY, name, rows,
+                     [access_exclusive(name)]))
+        return out
+    # With rows, the index is built CONCURRENTLY before the transaction (writers go on) and
+    # attached inside it (a moment's ACCESS EXCLUSIVE). An index left by an earlier run is
+    # adopted when it is valid and has the right shape, rebuilt otherwise.
+    existing = next((i for i in actual.indexes if i.name == constraint), None)
+    adopt = (existing is not None and existing.unique and list(existing.columns) == list(columns)
+             and not existing.where and constraint not in facts.invalid_indexes)
+    if not adopt:
+        build = [ddl.set_session("maintenance_work_mem", INDEX_BUILD_MEMORY),
+                 *([ddl.drop_index_concurrently(constraint)] if existing is not None else []),
+                 ddl.create_unique_index_concurrently(name, constraint, columns),
+                 ddl.reset_session("maintenance_work_mem")]
+        why = (f"the index of unique constraint {constraint}, built without blocking writers; should a duplicate "
+               "be written meanwhile, the build fails, the index is dropped, and a rerun moves that duplicate too")
+        if existing is not None:
+            left = "invalid" if constraint in facts.invalid_indexes else "unlike the target"
+            why = f"an earlier run left {constraint} {left}; rebuilt: {why}"
+        out.add(Step(Action.BUILD_UNIQUE_INDEX, constraint,
+                     f"build index {constraint} on {name} ({shown}) CONCURRENTLY, before the transaction",
+                     build, why, Safety.BUILDS_INDEX, name, rows,
+                     [f"SHARE UPDATE EXCLUSIVE on {name} (writers are not blocked)"], phase=1))
     out.add(Step(
-        Action.ADD_UNIQUE, constraint, f"add unique constraint {constraint} on {name} ({shown})",
-        # More sort memory for this one index build: writers wait while it runs.
-        [*guard, ddl.set_index_build_memory(INDEX_BUILD_MEMORY),
-         ddl.add_constraint(target.constraint(name, constraint))],
-        "the target has this unique constraint", Safety.BUILDS_INDEX, name, rows, [access_exclusive(name)],
+        Action.ADD_UNIQUE, constraint,
+        f"attach index {constraint} as the unique constraint on {name} ({shown})"
+        + (" (adopting the index an earlier run built)" if adopt else ""),
+        [ddl.attach_unique(name, constraint, constraint)],
+        "the target has this unique constraint; the index exists, so this only records it (no scan)",
+        Safety.CATALOG_ONLY, name, rows, [f"{access_exclusive(name)} (a moment)"],
     ))
     return out
 
