@@ -37,10 +37,12 @@ from nakamura_misaki_db.dbstate import classify
 from nakamura_misaki_db.errors import LegacyVersionError, LockTimeout, MigrationError
 from nakamura_misaki_db.locking import (
     MIGRATION_LOCK_KEY,
+    hold_migration_lock,
     is_lock_timeout,
     lock_timeout_message,
     lock_timeout_setting,
     lock_wait_setting,
+    release_migration_lock,
     set_local,
     take_migration_lock,
 )
@@ -127,6 +129,20 @@ def _guard_state(connection) -> None:
 
 
 def _run(connection) -> None:
+    # Wait for the lock outside the migration's transaction (see hold_migration_lock: a long
+    # blocked wait inside it would deadlock with the bridge's concurrent index build). A
+    # connection handed in already inside a transaction waits inside it instead.
+    held = not connection.in_transaction()
+    if held:
+        hold_migration_lock(connection)
+    try:
+        _run_locked(connection)
+    finally:
+        if held:
+            release_migration_lock(connection)
+
+
+def _run_locked(connection) -> None:
     context.configure(connection=connection, **_configure_kwargs())
     with context.begin_transaction():
         take_migration_lock(connection, lock_timeout=_option("lock_timeout"))

@@ -20,6 +20,10 @@ from nakamura_misaki_db.urls import parse_database_url
 
 from .helpers import admin_engine, build_legacy
 
+# A CI job run by systemd inherits INVOCATION_ID, which makes every command refuse the embedded
+# default (as a deploy unit must). The tests that mean to try that default set it themselves.
+os.environ.pop("INVOCATION_ID", None)
+
 
 @pytest.fixture(scope="session")
 def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:

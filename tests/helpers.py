@@ -365,3 +365,9 @@ def assert_only_phase_one_happened(url: URL, snapshot: tuple) -> None:
     extra = {t for t in now if t.startswith("legacy_archive.") and t not in checks}
     assert extra <= {"legacy_archive.conversations_duplicates"}, extra
     assert _conversations_everywhere(url) == conversations, "a conversation is neither in place nor archived"
+
+
+def without_progress(stderr: str) -> list[str]:
+    """stderr's lines minus the bridge's progress lines ("[n/m] ...", "-- ...", or with --json an event object)."""
+    return [ln for ln in stderr.splitlines()
+            if ln.strip() and not ln.startswith(("[", "-- ", '{"event": '))]

@@ -30,7 +30,17 @@ from sqlalchemy.engine import URL
 from nakamura_misaki_db.migrations import head_revision
 from nakamura_misaki_db.urls import with_password
 
-from .helpers import ALEMBIC_INI, REPO, admin_engine, build, fingerprint, rows, scalar, version_rows
+from .helpers import (
+    ALEMBIC_INI,
+    REPO,
+    admin_engine,
+    build,
+    fingerprint,
+    rows,
+    scalar,
+    version_rows,
+    without_progress,
+)
 
 BIN = Path(sys.executable).parent
 INIT_DB = str(BIN / "nakamura-init-db")
@@ -79,7 +89,7 @@ def no_secret(*texts: str) -> None:
 def one_line(result: subprocess.CompletedProcess[str], prefix: str) -> str:
     """stderr is exactly one line, starting with ``prefix``, without a traceback."""
     assert "Traceback" not in result.stderr, result.stderr
-    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    lines = without_progress(result.stderr)  # the bridge's progress lines aside
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(prefix), result.stderr
     return lines[0]

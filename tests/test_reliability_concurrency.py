@@ -4,8 +4,11 @@ Eight deploys running ``nakamura-init-db`` at once on an empty database, and
 four operators running ``baseline-bridge apply`` at once on the incident
 database (S1 with data). To make the race real rather than lucky, the test
 holds the migration advisory lock itself until every process is queued behind
-it (visible in pg_locks as an ungranted advisory lock on the migration key),
-then lets go: all of them contend for the same lock at the same moment.
+it (visible in pg_locks as an ungranted advisory lock on the migration key;
+each process waits in short attempts, so the test polls until it sees all of
+them waiting at once), then lets go: all of them contend for the same lock at
+the same moment. A deploy that starts while the bridge builds its index and
+waits for a table must queue behind it without deadlocking.
 
 Every process and every wait is bounded; the URLs carry a marker password that
 must never be printed.
@@ -101,7 +104,7 @@ class _Gate:
         self.engine.dispose()
 
 
-def _queue_behind_gate(url: URL, procs: list[subprocess.Popen[str]], gate: _Gate) -> None:
+def _queue_behind_gate(url: URL, procs: list[subprocess.Popen[str]], gate: _Gate | None) -> None:
     """Wait until every process waits for the lock; fail (with their output) if one exits first."""
     def all_waiting() -> bool:
         exited = [p.returncode for p in procs if p.poll() is not None]
@@ -110,6 +113,13 @@ def _queue_behind_gate(url: URL, procs: list[subprocess.Popen[str]], gate: _Gate
         return scalar(url, WAITERS_SQL) == len(procs)
 
     _wait_until(all_waiting, 120, f"{len(procs)} processes queued on the migration lock")
+
+
+def _waits_for_table(url: URL, proc: subprocess.Popen[str]) -> bool:
+    if proc.poll() is not None:
+        raise AssertionError(f"the bridge exited (code {proc.returncode}) before it waited: {proc.communicate()}")
+    return bool(scalar(url, "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                            "WHERE NOT l.granted AND c.relname = 'tasks'"))
 
 
 def _assert_clean(out: str, err: str) -> None:
@@ -217,20 +227,29 @@ def test_four_parallel_bridge_applies_bridge_once(db_url: URL) -> None:
 def test_init_db_queued_behind_the_bridge_upgrades_after_it(db_url: URL) -> None:
     """A deploy that starts while the bridge runs waits for it, then finds 0001 and goes on to head.
 
-    PostgreSQL grants a contended advisory lock in queue order, so queuing the bridge first and
-    the deploy second makes the order certain. ``nakamura-init-db`` looks at the database before
-    it has the lock (a legacy S1 then); it must not act on that stale look.
+    The bridge is held inside its run (phase 1 done, its index built CONCURRENTLY, phase 2 waiting
+    for a table lock this test holds) while the deploy queues on the migration lock: the order is
+    certain, and the deploy's wait must not deadlock with the bridge. ``nakamura-init-db`` looks at
+    the database before it has the lock (a legacy S1 then); it must not act on that stale look.
     """
     _build_s1(db_url)
-    gate = _Gate(db_url)
+    holder = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
+    table_lock = holder.connect()
     procs: list[subprocess.Popen[str]] = []
     try:
-        procs.append(_spawn([BRIDGE, "apply", "--json", "--legacy-timezone", "Asia/Tokyo"], db_url))
-        _queue_behind_gate(db_url, procs, gate)
+        table_lock.exec_driver_sql("BEGIN")
+        table_lock.exec_driver_sql("LOCK TABLE tasks IN ACCESS SHARE MODE")
+        procs.append(_spawn([BRIDGE, "apply", "--json", "--legacy-timezone", "Asia/Tokyo",
+                             "--lock-timeout", "2min"], db_url))
+        _wait_until(lambda: _waits_for_table(db_url, procs[0]), 120, "the bridge to wait for the lock on tasks")
         procs.append(_spawn([INIT_DB], db_url))
-        _queue_behind_gate(db_url, procs, gate)
+        _queue_behind_gate(db_url, procs[1:], None)
+        time.sleep(2)  # longer than deadlock_timeout: a wait that could deadlock would have by now
+        assert procs[0].poll() is None and procs[1].poll() is None
     finally:
-        gate.open()
+        table_lock.exec_driver_sql("ROLLBACK")
+        table_lock.close()
+        holder.dispose()
         (bridge_code, bridge_out, bridge_err), (init_code, init_out, init_err) = _finish_all(procs)
 
     assert bridge_code == 0, bridge_err
@@ -241,3 +260,40 @@ def test_init_db_queued_behind_the_bridge_upgrades_after_it(db_url: URL) -> None
         _assert_clean(out, err)
     assert version_rows(db_url) == [head_revision()]
     assert scalar(db_url, "SELECT count(*) FROM legacy_archive.bridge_runs") == 1
+
+
+def test_a_deploy_waiting_while_the_bridge_builds_its_index_does_not_deadlock(db_url: URL) -> None:
+    """CREATE INDEX CONCURRENTLY waits for every transaction with an older snapshot, and a deploy
+    blocked on the migration lock (held by the bridge) would be one: a wait that cycles. Here the
+    deploy starts while the index build itself waits (for a lock this test holds on the table),
+    so it is among the transactions the build checks once the test lets go."""
+    _build_s1(db_url)
+    holder = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
+    table_lock = holder.connect()
+    procs: list[subprocess.Popen[str]] = []
+    try:
+        table_lock.exec_driver_sql("BEGIN")
+        table_lock.exec_driver_sql("LOCK TABLE conversations IN ROW EXCLUSIVE MODE")  # as a writer would
+        procs.append(_spawn([BRIDGE, "apply", "--json", "--legacy-timezone", "Asia/Tokyo",
+                             "--lock-timeout", "2min"], db_url))
+
+        def building() -> bool:
+            if procs[0].poll() is not None:
+                raise AssertionError(f"the bridge exited early: {procs[0].communicate()}")
+            return bool(scalar(db_url, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                       "AND query LIKE 'CREATE UNIQUE INDEX CONCURRENTLY%'"))
+
+        _wait_until(building, 120, "the bridge's index build to wait for the table")
+        procs.append(_spawn([INIT_DB], db_url))
+        _queue_behind_gate(db_url, procs[1:], None)
+    finally:
+        table_lock.exec_driver_sql("ROLLBACK")
+        table_lock.close()
+        holder.dispose()
+        (bridge_code, bridge_out, bridge_err), (init_code, _init_out, init_err) = _finish_all(procs)
+
+    assert bridge_code == 0, bridge_err
+    assert json.loads(bridge_out)["status"] == "applied"
+    assert init_code == 0, init_err
+    assert "deadlock" not in bridge_err + init_err
+    assert version_rows(db_url) == [head_revision()]

@@ -57,6 +57,7 @@ from .helpers import (
     upgrade,
     version_rows,
     wait_until,
+    without_progress,
 )
 
 BIN = Path(sys.executable).parent
@@ -100,7 +101,7 @@ def _assert_no_secret(*texts: str) -> None:
 def _one_error_line(err: str, prefix: str) -> str:
     """stderr (minus the pause hook's marker) is one line starting with ``prefix``, no traceback."""
     assert "Traceback" not in err, err
-    lines = [ln for ln in err.strip().splitlines() if ln.strip() and not ln.startswith(PAUSE_MARKER)]
+    lines = [ln for ln in without_progress(err) if not ln.startswith(PAUSE_MARKER)]
     assert len(lines) == 1, err
     assert lines[0].startswith(prefix), err
     return lines[0]

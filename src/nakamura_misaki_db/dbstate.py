@@ -43,6 +43,7 @@ class DatabaseState:
     blocking: int  # of those, the ones revision 0001 cannot close by adding
     tables: list[str]
     timezone: str | None = None  # the database's TimeZone, when read from a live database
+    last_bridge_run: dict[str, Any] | None = None  # the newest audit row of baseline-bridge, if any
 
     # -- what it means ---------------------------------------------------------------------------
 

@@ -1,15 +1,17 @@
 """The advisory lock and lock timeouts shared by Alembic (env.py) and baseline-bridge.
 
-Every writer of the schema takes the same transaction-scoped advisory lock
-first, so two deploys (or a deploy and the bridge) never interleave. The lock
-is transaction-scoped on purpose: a crashed or killed process releases it with
-its transaction, so a stale lock can never block the next deploy.
+Every writer of the schema takes the same advisory lock first, so two
+deploys (or a deploy and the bridge) never interleave. A run holds it for its
+session (``hold_migration_lock``, waited for in short attempts) and again for
+its transaction (``take_migration_lock``); both end with the connection, so a
+crashed or killed process can never leave a stale lock behind.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import time
 from typing import TYPE_CHECKING
 
 from .errors import BadInput, LockTimeout
@@ -92,27 +94,62 @@ def lock_timeout_message(exc: BaseException, timeout: str | None = None) -> str:
     )
 
 
+def wait_seconds(value: str) -> float | None:
+    """A validated duration in seconds; None for 0 (PostgreSQL's "wait forever")."""
+    match = re.match(r"^(\d+)(ms|s|min|h)?$", value)
+    if match is None:
+        raise BadInput(f"not a duration: {value!r}")
+    amount = int(match[1]) * {"ms": 0.001, "s": 1, "min": 60, "h": 3600}[match[2] or "ms"]
+    return amount or None
+
+
+# One attempt to take the lock waits at most this long (and less than deadlock_timeout, read once).
+_ATTEMPT_MS = 100
+
+
 def hold_migration_lock(conn: Connection, *, wait: str | None = None) -> None:
     """Take the migration lock for this session (until ``release_migration_lock`` or the session ends).
 
-    For a run that spans more than one transaction (the bridge's two phases): a
-    deploy cannot slip in between them, and a killed process still releases it,
-    with its connection.
+    For a run that spans more than one transaction (the bridge's two phases, a
+    deploy's upgrade): nothing can slip in between them, and a killed process
+    still releases it, with its connection.
+
+    The wait is a series of short attempts, each its own transaction, never one
+    long blocked statement: ``CREATE INDEX CONCURRENTLY`` (the bridge's phase 1,
+    run while it holds this lock) waits for every transaction that holds an
+    older snapshot, and a statement blocked on this lock holds one, so a single
+    long wait here would deadlock with the index build. A short attempt ends
+    its transaction before PostgreSQL's deadlock check would run. Between
+    attempts the waiter still shows in ``pg_locks`` most of the time, but
+    waiters are not served in arrival order.
     """
     import sqlalchemy as sa
 
     wait_value = lock_wait_setting(wait)
-    try:
-        with conn.begin():
-            set_local(conn, "lock_timeout", wait_value)
-            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
-    except sa.exc.OperationalError as exc:
-        if is_lock_timeout(exc):
+    limit = wait_seconds(wait_value)
+    deadline = None if limit is None else time.monotonic() + limit
+    attempt_ms = _ATTEMPT_MS
+    first = True
+    while True:
+        try:
+            with conn.begin():
+                set_local(conn, "lock_timeout", f"{attempt_ms}ms")
+                conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+            return
+        except sa.exc.OperationalError as exc:
+            if not is_lock_timeout(exc):
+                raise
+        if deadline is not None and time.monotonic() >= deadline:
             raise LockTimeout(
                 f"another migration run has held the migration lock for more than {wait_value}; "
                 f"nothing was changed (raise {LOCK_WAIT_ENV} to wait longer)"
-            ) from None
-        raise
+            )
+        if first:
+            first = False
+            with conn.begin():
+                deadlock_ms = int(conn.execute(sa.text(
+                    "SELECT setting::int FROM pg_settings WHERE name = 'deadlock_timeout'")).scalar() or 1000)
+            attempt_ms = max(1, min(_ATTEMPT_MS, deadlock_ms // 2))
 
 
 def release_migration_lock(conn: Connection) -> None:

@@ -211,6 +211,11 @@ def resolve_database_url(explicit: str | None = None, *, option: str = "--databa
     raw = os.environ.get(ENV_VAR)
     if raw is not None and raw.strip():
         return DatabaseUrl.parse(raw, source=ENV_VAR)
+    if os.environ.get("INVOCATION_ID"):
+        # systemd sets INVOCATION_ID for every unit it runs. There a missing URL is a broken unit:
+        # migrating a throwaway embedded database would report success and leave production as it was.
+        raise BadInput(f"{ENV_VAR} is not set, and under systemd the embedded PostgreSQL is never used: "
+                       f"set {ENV_VAR} in the unit's environment (e.g. {EXAMPLE})")
     from .embedded import default_data_dir, embedded_database_url
 
     url = embedded_database_url()

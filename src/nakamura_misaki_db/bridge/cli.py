@@ -7,6 +7,7 @@ import json
 import sys
 import textwrap
 import traceback
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -60,8 +61,26 @@ EXAMPLES = textwrap.dedent(
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database-url", metavar="URL",
                         help="database to work on (default: $DATABASE_URL; passwords are never printed)")
-    parser.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
+    parser.add_argument("--json", action="store_true",
+                        help="print the result as JSON on stdout (and progress events as JSON lines on stderr)")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+
+
+def _quiet(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress on stderr, only the result (progress goes to stderr: one line per step, "
+                        "live on a terminal; JSON lines with --json)")
+
+
+def progress_for(args: argparse.Namespace):
+    """Progress on stderr: JSON lines with --json, nothing with --quiet, else lines (live on a terminal)."""
+    from .progress import JsonLines, Lines, Silent
+
+    if getattr(args, "quiet", False):
+        return Silent()
+    if getattr(args, "json", False):
+        return JsonLines(sys.stderr)
+    return Lines(sys.stderr, tty=sys.stderr.isatty())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FILE", help="also save the plan (JSON, with a catalog fingerprint) for "
                    "`apply --plan FILE`")
     p.add_argument("--sql", action="store_true", help="show the SQL of every step")
+    _quiet(p)
 
     p = sub.add_parser("apply", help="reconcile the database in one transaction, verify, stamp 0001",
                        description="Run the plan in one transaction under the migration advisory lock, verify "
@@ -111,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="max wait for each table lock, e.g. 5s (default: $MIGRATION_LOCK_TIMEOUT or 5s)")
     p.add_argument("--lock-wait", metavar="DURATION",
                    help="max wait for another migration run to finish (default: $MIGRATION_LOCK_WAIT or 10min)")
+    _quiet(p)
 
     p = sub.add_parser("demo", help="the whole story on an embedded PostgreSQL, no setup needed",
                        description="Start an embedded PostgreSQL, build the incident database (state S1) with "
@@ -163,7 +184,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     url = _url(args)
     with connect(url) as conn:
         plan = read_only_plan(conn, legacy_timezone=args.legacy_timezone,
-                              set_database_timezone=args.set_database_timezone)
+                              set_database_timezone=args.set_database_timezone, progress=progress_for(args))
     plan.source["database"] = url.masked()
     if args.out:
         try:
@@ -208,7 +229,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
             validate_timezone(conn, args.legacy_timezone)
         result = apply_plan(conn, saved=saved, legacy_timezone=args.legacy_timezone,
                             lock_timeout=args.lock_timeout, lock_wait=args.lock_wait,
-                            set_database_timezone=args.set_database_timezone)
+                            set_database_timezone=args.set_database_timezone, progress=progress_for(args))
     _emit(args, {"database": url.masked(), **result.to_dict()}, render_apply(result, url.masked()))
     return EXIT_OK
 
@@ -255,6 +276,9 @@ def _notes(exc: BaseException) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not getattr(args, "debug", False):
+        # Warnings of dependencies are for developers; --debug shows them (and tracebacks).
+        warnings.simplefilter("ignore")
     # Every URL whose password must be scrubbed from what we print.
     secrets = candidate_urls(getattr(args, "database_url", None))
     try:

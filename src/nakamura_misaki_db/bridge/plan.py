@@ -201,8 +201,10 @@ def read_only_plan(conn: Connection, **options: Any) -> Plan:
 
 def make_plan(conn: Connection, *, legacy_timezone: str | None = None, chain: list[str] | None = None,
               catalog: Catalog | None = None, plan_id: str | None = None,
-              set_database_timezone: bool = False) -> Plan:
+              set_database_timezone: bool = False, progress: Any = None) -> Plan:
     """Inspect, classify, diff and plan. Reads only; writes nothing."""
+    say = progress.planning if progress is not None else (lambda _: None)
+    say("reading the catalog")
     zone = validate_timezone(conn, legacy_timezone)
     if set_database_timezone and zone is None:
         raise BadInput("--set-database-timezone makes the database's TimeZone the --legacy-timezone: give that too")
@@ -221,8 +223,11 @@ def make_plan(conn: Connection, *, legacy_timezone: str | None = None, chain: li
 
     differences, kept = compare_with_0001(actual, target)
     moving = tables_to_archive(actual, target, differences)
+    say(f"{len(differences)} difference(s) from {REVISION}; checking the rows they concern "
+        "(duplicates, lengths, NULLs, labels in use, orphans)")
     facts = gather(conn, actual, target, differences, skip_tables=moving, enum_probe=labels_to_probe(differences))
     touched = touched_by(actual, differences, moving, facts)
+    say("reading what depends on what the plan touches (views, triggers, policies, functions, foreign keys)")
     facts.dependents = inspect_dependents(conn, touched, victims_sql=victims_sql(actual, touched))
     planned = assemble(actual, target, differences, facts, moving, zone, plan_id)
     clock = database_clock(conn)

@@ -24,6 +24,11 @@ def render_status(status: DatabaseState, database: str) -> str:
     if status.kind != DbKind.NEW_CHAIN:
         blocks = f" ({status.blocking} of them only baseline-bridge can close)" if status.blocking else ""
         lines.append(f"drift:     {status.drift} difference(s) from revision 0001{blocks}")
+    if status.last_bridge_run:
+        run = status.last_bridge_run
+        archived = sum(run.get("rows_archived", {}).values())
+        lines.append(f"last bridge run: {run['run_id']} at {run['finished_at']}: {run['steps']} step(s), "
+                     f"{archived:,} row(s) archived (legacy_archive.bridge_runs)")
     lines.append(f"next:      {status.next_step()}")
     return "\n".join(lines)
 
@@ -106,7 +111,11 @@ def render_apply(result: ApplyResult, database: str) -> str:
         lines.append("archived rows: " + ", ".join(f"{k} +{v:,}" for k, v in result.rows_archived.items()))
     else:
         lines.append("archived rows: none")
+    if result.locks_held:
+        lines.append("writers waited (ACCESS EXCLUSIVE held until commit): "
+                     + ", ".join(f"{table} {seconds:.2f}s" for table, seconds in result.locks_held.items()))
     lines.append(f"verified: no difference from revision {result.revision} is left; "
                  f"alembic_version = {result.revision}")
+    lines.append(f"audit: legacy_archive.bridge_runs, run_id {result.run_id} (`baseline-bridge status` shows it)")
     lines.append("next: `nakamura-init-db` (or `alembic upgrade head`) applies the later numbered migrations")
     return "\n".join(lines)

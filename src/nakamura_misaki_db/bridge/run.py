@@ -39,10 +39,11 @@ from .. import ddl
 from ..db import run_sql
 from ..errors import BadInput, MigrationError, Refused
 from ..locking import hold_migration_lock, release_migration_lock, set_local, take_migration_lock
-from .apply import StepHook, execute_steps
+from .apply import Rows, StepHook, StepObserver, execute_steps, rows_touched
 from .audit import archived_rows, write_audit
 from .conserve import WriteCounter, Writes, check_conservation, count_rows, counts_after
 from .plan import Plan, PlanStatus, make_plan
+from .progress import LockWatcher, Progress, Silent
 from .steps import Action, Step
 from .verify import remaining_differences
 
@@ -64,6 +65,10 @@ class ApplyResult:
     seconds: float = 0.0
     revision: str | None = None
     message: str = ""
+    # How long each table was held under ACCESS EXCLUSIVE (writers waited): from the first step that
+    # took it to the commit. Phase 1 takes none.
+    locks_held: dict[str, float] = field(default_factory=dict)
+    step_seconds: list[float] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -143,14 +148,18 @@ def apply_plan(
     before_step: StepHook | None = None,
     before_verify: Callable[[], None] | None = None,
     set_database_timezone: bool = False,
+    progress: Progress | None = None,
 ) -> ApplyResult:
     """Run the bridge on ``conn`` (which must not be in a transaction)."""
     started = time.monotonic()
     pause_step, pause_finish = _pause_hook()
     before_step = before_step or pause_step
+    progress = progress or Silent()
+    progress.planning("waiting for the migration lock")
     hold_migration_lock(conn, wait=lock_wait)
     try:
         with conn.begin():
+            progress.planning("planning again from the live catalog")
             zone = legacy_timezone if legacy_timezone is not None or saved is None else saved.legacy_timezone
             if saved is not None and set_database_timezone and not saved.set_database_timezone:
                 raise BadInput("--set-database-timezone is not in the saved plan; make a new plan with it")
@@ -169,24 +178,37 @@ def apply_plan(
 
         first = [s for s in plan.steps if s.phase == 1]
         second = [s for s in plan.steps if s.phase == 2]
-        moved, built = _phase_one(conn, plan, first, before_step, lock_timeout)
+        observer = _Observer(progress, len(plan.steps))
+        pid = int(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() or 0)
+        conn.commit()
+        with LockWatcher(lambda: conn.engine.connect(), pid, progress) as watcher:
+            observer.watcher = watcher
+            if first:
+                progress.phase(1, "before the transaction (each step commits on its own; writers are not blocked)")
+            moved, built = _phase_one(conn, plan, first, before_step, lock_timeout, observer)
         try:
-            with conn.begin():
+            with LockWatcher(lambda: conn.engine.connect(), pid, progress) as watcher, conn.begin():
+                observer.watcher = watcher
+                progress.phase(2, "one transaction, all or nothing")
                 counter = WriteCounter(conn)
                 take_migration_lock(conn, wait=lock_wait, lock_timeout=lock_timeout)  # already ours: instant
-                execute_steps(conn, second, before_step, first_number=len(first) + 1)
+                execute_steps(conn, second, before_step, first_number=len(first) + 1, observer=observer)
                 if pause_finish is not None:
                     pause_finish(len(plan.steps) + 1)
                 if before_verify is not None:
                     before_verify()
+                progress.finishing("verifying: nothing may differ from 0001")
                 verify(conn)
                 writes = counter.writes()
+                progress.finishing("checking that every row is in place or archived")
                 check_conservation(writes, {})  # nothing inside the transaction removes rows
                 counts_before = before.by_name()
                 after = counts_after(conn, before, _merged(moved, writes))
                 archived = archived_rows(counts_before, after)
+                progress.finishing(f"recording revision {plan.target_revision} and the audit row; committing")
                 record_revision(conn, plan.target_revision)
                 write_audit(conn, plan, archived=archived, before=counts_before, after=after)
+            committed = time.monotonic()
         except BaseException as exc:
             _undo_builds(conn, built)
             if any(w.deleted for w in moved.values()):
@@ -194,6 +216,7 @@ def apply_plan(
                              f"{plan.plan_id}); nothing else was changed. Rerun `baseline-bridge apply`.")
             raise
     finally:
+        progress.close()
         release_migration_lock(conn)
     return ApplyResult(
         status="applied",
@@ -206,7 +229,40 @@ def apply_plan(
         seconds=round(time.monotonic() - started, 3),
         revision=plan.target_revision,
         message=f"applied {len(plan.steps)} step(s); database is at revision {plan.target_revision}",
+        locks_held=observer.locks_held(committed),
+        step_seconds=observer.seconds,
     )
+
+
+class _Observer(StepObserver):
+    """Forwards steps to the progress display and the lock watcher; remembers when each lock was taken."""
+
+    def __init__(self, progress: Progress, total: int) -> None:
+        self.progress = progress
+        self.total = total
+        self.watcher: LockWatcher | None = None
+        self.first_lock: dict[str, float] = {}
+        self.seconds: list[float] = []
+
+    def started(self, number: int, step: Step) -> None:
+        if step.phase == 2 and step.table:
+            for lock in step.locks:
+                if lock.startswith("ACCESS EXCLUSIVE on ") and not lock.startswith("ACCESS EXCLUSIVE on type "):
+                    table = lock.removeprefix("ACCESS EXCLUSIVE on ").split(" ")[0]
+                    self.first_lock.setdefault(table, time.monotonic())
+        if self.watcher is not None:
+            self.watcher.current = (number, step)
+        self.progress.step_started(number, self.total, step)
+
+    def finished(self, number: int, step: Step, seconds: float, rows: Rows | None) -> None:
+        if self.watcher is not None:
+            self.watcher.current = None
+        self.seconds.append(round(seconds, 3))
+        self.progress.step_finished(number, self.total, step, seconds, rows)
+
+    def locks_held(self, committed: float) -> dict[str, float]:
+        held = {table: round(committed - taken, 3) for table, taken in self.first_lock.items()}
+        return dict(sorted(held.items(), key=lambda kv: -kv[1]))
 
 
 class IndexBuildFailed(MigrationError):
@@ -214,7 +270,7 @@ class IndexBuildFailed(MigrationError):
 
 
 def _phase_one(conn: Connection, plan: Plan, steps: list[Step], before_step: StepHook | None,
-               lock_timeout: str | None) -> tuple[dict[int, Writes], list[str]]:
+               lock_timeout: str | None, observer: StepObserver) -> tuple[dict[int, Writes], list[str]]:
     """Move duplicates (one committed transaction, rows conserved), then build indexes concurrently."""
     from ..locking import lock_timeout_setting
 
@@ -225,13 +281,15 @@ def _phase_one(conn: Connection, plan: Plan, steps: list[Step], before_step: Ste
         with conn.begin():
             counter = WriteCounter(conn)
             set_local(conn, "lock_timeout", lock_timeout_setting(lock_timeout))
-            execute_steps(conn, moves, before_step)
+            execute_steps(conn, moves, before_step, observer=observer)
             moved = counter.writes()
             check_conservation(moved, {k: v for s in moves for k, v in s.moves.items()})
     built: list[str] = []
     for number, step in enumerate(builds, start=len(moves) + 1):
         if before_step is not None:
             before_step(number, step)
+        observer.started(number, step)
+        begun = time.monotonic()
         try:
             _autocommit(conn, step.sql)
         except Exception as exc:
@@ -244,6 +302,7 @@ def _phase_one(conn: Connection, plan: Plan, steps: list[Step], before_step: Ste
                 "else was changed. Rerun `baseline-bridge apply` (stop the application first if it keeps writing "
                 "duplicates)."
             ) from exc
+        observer.finished(number, step, time.monotonic() - begun, rows_touched(step, []))
         built.append(step.object)
     return moved, built
 

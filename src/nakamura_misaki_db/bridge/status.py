@@ -18,7 +18,23 @@ def database_status(conn: Connection) -> DatabaseState:
     import sqlalchemy as sa
 
     state = classify(inspect_database(conn), target_catalog(), chain_revisions())
-    return dataclasses.replace(state, timezone=str(conn.scalar(sa.text("SELECT current_setting('TimeZone')"))))
+    return dataclasses.replace(state, timezone=str(conn.scalar(sa.text("SELECT current_setting('TimeZone')"))),
+                               last_bridge_run=last_bridge_run(conn))
+
+
+def last_bridge_run(conn: Connection) -> dict | None:
+    import sqlalchemy as sa
+
+    from .archive import ARCHIVE_SCHEMA, AUDIT_TABLE
+
+    if conn.scalar(sa.text("SELECT to_regclass(:t)"), {"t": f"{ARCHIVE_SCHEMA}.{AUDIT_TABLE}"}) is None:
+        return None
+    row = conn.execute(sa.text(
+        f"SELECT run_id::text, to_char(finished_at, 'YYYY-MM-DD HH24:MI:SSOF'), jsonb_array_length(steps),"
+        f" rows_archived FROM {ARCHIVE_SCHEMA}.{AUDIT_TABLE} ORDER BY finished_at DESC LIMIT 1")).first()
+    if row is None:
+        return None
+    return {"run_id": row[0], "finished_at": row[1], "steps": int(row[2]), "rows_archived": dict(row[3] or {})}
 
 
 def read_only_status(conn: Connection) -> DatabaseState:
