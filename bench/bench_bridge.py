@@ -374,23 +374,32 @@ class BridgeRun:
     errors: dict[str, list[str]]
     rewrote: list[str]
     phase1: float  # start of apply -> first step of the transaction
-    tasks_lock: float  # first phase-2 step on tasks (it takes ACCESS EXCLUSIVE) -> end of commit
-    tasks_before_alter: float  # of which: before the ALTER that rewrites
-    tasks_alter: float  # the ALTER step (its length guards included)
-    conversations_lock: float  # ADD CONSTRAINT ... USING INDEX -> end of commit
-    later_steps: float  # ADD CONSTRAINT ... and the steps after it -> verify
+    # Lock holds as seen by the bridge, up to the COMMIT being sent (the server releases the
+    # locks once the commit record is flushed, before it unlinks the old files of a rewritten table).
+    tasks_lock: float  # first phase-2 step on tasks (DROP INDEX: ACCESS EXCLUSIVE) -> COMMIT sent
+    tasks_before_alter: float  # of which: steps before the ALTER step
+    tasks_guards: float  # the ALTER step's length guards (a scan of tasks each, under the lock)
+    tasks_rewrite: float  # the ALTER TABLE that rewrites
+    tasks_after: float  # the rest: later steps, verify, version and audit rows
+    conversations_lock: float  # ADD CONSTRAINT ... USING INDEX -> COMMIT sent
+    later_steps: float  # of which: ADD CONSTRAINT and the steps after it
     verify: float  # verify (the catalog inspected and diffed again)
     record_audit: float  # conservation, version row, audit row
     commit: float  # COMMIT sent -> returned
 
 
+Mark = tuple[float, str, object]  # (time.monotonic(), kind, Step or SQL text or None)
+
+
 @contextmanager
-def bridge_timeline(engine: sa.Engine, marks: list[tuple[float, str, Step | None]]) -> Iterator[None]:
-    """Marks from outside the bridge (src untouched): verify's start and end, each COMMIT sent, and the unlock
-    that follows the last commit, by wrapping the module-level names run.apply_plan calls."""
+def bridge_timeline(engine: sa.Engine, marks: list[Mark]) -> Iterator[None]:
+    """Marks from outside the bridge (src untouched), by wrapping the module-level names apply_plan calls:
+    each statement a step runs (start, end), verify (start, end), each COMMIT sent, and the unlock after the last."""
+    from nakamura_misaki_db.bridge import apply as bridge_apply
     from nakamura_misaki_db.bridge import run as bridge_run
 
-    originals = {"verify": bridge_run.verify, "release_migration_lock": bridge_run.release_migration_lock}
+    originals = {"verify": bridge_run.verify, "release_migration_lock": bridge_run.release_migration_lock,
+                 "run_sql": bridge_apply.run_sql}
 
     def verify(conn: object) -> None:
         marks.append((time.monotonic(), "verify", None))
@@ -398,26 +407,35 @@ def bridge_timeline(engine: sa.Engine, marks: list[tuple[float, str, Step | None
         marks.append((time.monotonic(), "verified", None))
 
     def release(conn: object) -> None:
-        marks.append((time.monotonic(), "committed", None))  # the transaction has ended: its locks are gone
+        marks.append((time.monotonic(), "committed", None))
         originals["release_migration_lock"](conn)
+
+    def run_sql(conn: object, statement: str) -> int:
+        marks.append((time.monotonic(), "sql", statement))
+        try:
+            return originals["run_sql"](conn, statement)
+        finally:
+            marks.append((time.monotonic(), "sql_end", statement))
 
     def on_commit(_conn: object) -> None:
         marks.append((time.monotonic(), "commit", None))
 
     bridge_run.verify = verify  # type: ignore[assignment]
     bridge_run.release_migration_lock = release  # type: ignore[assignment]
+    bridge_apply.run_sql = run_sql  # type: ignore[assignment]
     sa.event.listen(engine, "commit", on_commit)
     try:
         yield
     finally:
         sa.event.remove(engine, "commit", on_commit)
-        for name, fn in originals.items():
-            setattr(bridge_run, name, fn)
+        bridge_run.verify = originals["verify"]  # type: ignore[assignment]
+        bridge_run.release_migration_lock = originals["release_migration_lock"]  # type: ignore[assignment]
+        bridge_apply.run_sql = originals["run_sql"]  # type: ignore[assignment]
 
 
 def run_bridge(dbs: Databases, template: URL) -> BridgeRun:
     url = dbs.copy(template)
-    marks: list[tuple[float, str, Step | None]] = []
+    marks: list[Mark] = []
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     with Writers(url) as writers, bridge_timeline(engine, marks), engine.connect() as conn:
         t0 = time.monotonic()
@@ -427,20 +445,32 @@ def run_bridge(dbs: Databases, template: URL) -> BridgeRun:
     engine.dispose()
     dbs.drop(url)
 
-    def at(pred: Callable[[str, Step | None], bool]) -> int:
-        return next(i for i, (_, kind, s) in enumerate(marks) if pred(kind, s))
+    def at(pred: Callable[[str, object], bool], after: int = 0) -> int:
+        return next(i for i, (_, kind, what) in enumerate(marks) if i >= after and pred(kind, what))
 
     def step(pred: Callable[[Step], bool]) -> int:
-        return at(lambda kind, s: kind == "step" and s is not None and pred(s))
+        return at(lambda kind, s: kind == "step" and isinstance(s, Step) and pred(s))
 
+    def sql_time(first: int, last: int, pred: Callable[[str], bool]) -> float:
+        """Seconds spent in the statements between marks ``first`` and ``last`` that ``pred`` picks."""
+        total = 0.0
+        for i in range(first, last):
+            when, kind, what = marks[i]
+            if kind == "sql" and pred(str(what)):
+                total += marks[at(lambda k, _w: k == "sql_end", i)][0] - when
+        return total
+
+    t = [m[0] for m in marks]
     on_tasks = step(lambda s: s.phase == 2 and s.table == "tasks")
     alter = step(lambda s: s.action == Action.ALTER_COLUMNS and s.table == "tasks")
+    alter_end = at(lambda kind, _: kind in ("step", "verify"), alter + 1)
     attach = step(lambda s: s.action == Action.ADD_UNIQUE and s.table == "conversations")
     phase2 = step(lambda s: s.phase == 2)
     verify, verified = at(lambda kind, _: kind == "verify"), at(lambda kind, _: kind == "verified")
     done = at(lambda kind, _: kind == "committed")
-    commit = max(i for i, (_, kind, _s) in enumerate(marks) if kind == "commit" and i < done)
-    t = [m[0] for m in marks]
+    commit = max(i for i, (_, kind, _w) in enumerate(marks) if kind == "commit" and i < done)
+    guards = sql_time(alter, alter_end, lambda sql: sql.startswith("DO $guard$"))
+    rewrite = sql_time(alter, alter_end, lambda sql: sql.startswith("ALTER TABLE"))
     return BridgeRun(
         seconds=t1 - t0,
         stall={table: writers.worst(table, t0, t1) for table in WRITES},
@@ -448,10 +478,12 @@ def run_bridge(dbs: Databases, template: URL) -> BridgeRun:
         errors=writers.errors,
         rewrote=result.tables_rewritten,
         phase1=t[phase2] - t0,
-        tasks_lock=t[done] - t[on_tasks],
+        tasks_lock=t[commit] - t[on_tasks],
         tasks_before_alter=t[alter] - t[on_tasks],
-        tasks_alter=t[alter + 1] - t[alter],
-        conversations_lock=t[done] - t[attach],
+        tasks_guards=guards,
+        tasks_rewrite=rewrite,
+        tasks_after=t[commit] - t[on_tasks] - (t[alter] - t[on_tasks]) - guards - rewrite,
+        conversations_lock=t[commit] - t[attach],
         later_steps=t[verify] - t[attach],
         verify=t[verified] - t[verify],
         record_audit=t[commit] - t[verified],
@@ -510,10 +542,10 @@ def bench_stalls(dbs: Databases, template: URL, label: str, runs: int, report: R
         say(f"writer stalls, run {n}/{runs}: apply on a fresh copy ...")
         b = run_bridge(dbs, template)
         say(f"  apply {b.seconds:.2f} s; worst insert: conversations {ms(b.stall['conversations'])}, "
-            f"tasks {ms(b.stall['tasks'])}; tasks locked {ms(b.tasks_lock)} (before ALTER "
-            f"{ms(b.tasks_before_alter)}, ALTER {ms(b.tasks_alter)}); conversations locked "
-            f"{ms(b.conversations_lock)} (steps {ms(b.later_steps)}, verify {ms(b.verify)}, "
-            f"record/audit {ms(b.record_audit)}, commit {ms(b.commit)})")
+            f"tasks {ms(b.stall['tasks'])}; tasks locked {ms(b.tasks_lock)} (steps before the ALTER "
+            f"{ms(b.tasks_before_alter)}, guards {ms(b.tasks_guards)}, rewrite {ms(b.tasks_rewrite)}, after "
+            f"{ms(b.tasks_after)}); conversations locked {ms(b.conversations_lock)} (steps {ms(b.later_steps)}, "
+            f"verify {ms(b.verify)}, version/audit {ms(b.record_audit)}); COMMIT {ms(b.commit)}")
         bridge.append(b)
         say(f"writer stalls, run {n}/{runs}: floors on a fresh copy ...")
         f = run_floor(dbs, template)
@@ -537,10 +569,10 @@ def bench_stalls(dbs: Databases, template: URL, label: str, runs: int, report: R
                f"<= {CONVERSATIONS_GOAL_MS:.0f} ms: {met(conv * 1000 <= CONVERSATIONS_GOAL_MS)}",
                f"median of {runs} (runs: {each([b.stall['conversations'] for b in bridge])}; "
                f"floors: {each([f.conversations for f in floor])})")
-    report.add(f"{label}   conversations locked by the bridge", ms(med([b.conversations_lock for b in bridge])),
-               note=f"= ADD CONSTRAINT USING INDEX and later steps {ms(med([b.later_steps for b in bridge]))} + "
-                    f"verify {ms(med([b.verify for b in bridge]))} + version and audit rows "
-                    f"{ms(med([b.record_audit for b in bridge]))} + COMMIT {ms(med([b.commit for b in bridge]))}")
+    report.add(f"{label}   conversations locked, bridge's own clock", ms(med([b.conversations_lock for b in bridge])),
+               note=f"ADD CONSTRAINT ... USING INDEX to COMMIT = that step and the later ones "
+                    f"{ms(med([b.later_steps for b in bridge]))} + verify {ms(med([b.verify for b in bridge]))} + "
+                    f"version and audit rows {ms(med([b.record_audit for b in bridge]))}; then the COMMIT's WAL flush")
     tasks = med([b.stall["tasks"] for b in bridge])
     tasks_floor = med([f.tasks for f in floor])
     report.add(f"{label} worst stall, writer on tasks", ms(tasks),
@@ -548,11 +580,15 @@ def bench_stalls(dbs: Databases, template: URL, label: str, runs: int, report: R
                f"<= {TASKS_GOAL_RATIO}x floor: {met(tasks / tasks_floor <= TASKS_GOAL_RATIO)}",
                f"median of {runs} (runs: {each([b.stall['tasks'] for b in bridge])}; "
                f"floors: {each([f.tasks for f in floor])})")
-    report.add(f"{label}   tasks locked by the bridge", ms(med([b.tasks_lock for b in bridge])),
-               note=f"= DROP INDEX (takes the lock) -> ALTER {ms(med([b.tasks_before_alter for b in bridge]))} + "
-                    f"ALTER step (2 length guards + rewrite) {ms(med([b.tasks_alter for b in bridge]))} + "
-                    f"later steps, verify, record, audit, commit "
-                    f"{ms(med([b.tasks_lock - b.tasks_before_alter - b.tasks_alter for b in bridge]))}")
+    report.add(f"{label}   tasks locked, bridge's own clock", ms(med([b.tasks_lock for b in bridge])),
+               note=f"DROP INDEX (takes the lock) to COMMIT = steps before the ALTER "
+                    f"{ms(med([b.tasks_before_alter for b in bridge]))} + 2 length guards (a scan each) "
+                    f"{ms(med([b.tasks_guards for b in bridge]))} + the rewriting ALTER "
+                    f"{ms(med([b.tasks_rewrite for b in bridge]))} + later steps, verify, version and audit rows "
+                    f"{ms(med([b.tasks_after for b in bridge]))}")
+    report.add(f"{label}   COMMIT of the bridge's transaction", ms(med([b.commit for b in bridge])),
+               note="the locks go once its WAL is flushed; most of it unlinks the old files of tasks, "
+                    "blocking no one")
     errors = {t: sum(len(r.errors[t]) for r in [*bridge, *floor]) for t in WRITES}
     if any(errors.values()):
         first = next(e for r in [*bridge, *floor] for t in WRITES for e in r.errors[t])
