@@ -17,8 +17,9 @@ What it measures, all on the same server in one run:
    TABLE ... ADD CONSTRAINT ... USING INDEX` (duplicates deleted first, not
    timed); `tasks` during one bare `ALTER TABLE tasks ALTER COLUMN
    assignee_user_id TYPE varchar(50)` (narrowing rewrites the table).
-   The bridge's own step times (from its before_step hook) say where the time
-   of each lock goes.
+   The bridge's own clock says where the time of each lock goes: its
+   before_step hook, plus the statements, verify and COMMIT timed by wrapping
+   module-level names from outside (nothing under src/ changes).
 2. No-op deploy: `nakamura-init-db` on a database at head vs a bare
    `python -c` that connects with psycopg and reads alembic_version.
 3. Enum changes stay catalog-only: on the 1M-row `tasks` (status uses the
