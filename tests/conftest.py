@@ -14,11 +14,25 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, settings
 from sqlalchemy.engine import URL
 
 from nakamura_misaki_db.urls import parse_database_url
 
 from .helpers import admin_engine, build_legacy
+
+# Property tests. "ci" (the default): the same examples on every run, so a failure in CI reproduces
+# locally with the same command. "explore": new random examples each run, many more of them; run
+# `pytest --hypothesis-profile explore tests/test_apply_property.py tests/test_open_world_property.py`
+# locally, and turn whatever it finds into an explicit @example(...) regression (see README).
+_PROPERTY_SETTINGS = {
+    "deadline": None,  # each example builds and bridges a real database: seconds, not milliseconds
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                              HealthCheck.data_too_large],
+}
+settings.register_profile("ci", derandomize=True, database=None, max_examples=12, **_PROPERTY_SETTINGS)
+settings.register_profile("explore", derandomize=False, max_examples=200, print_blob=True, **_PROPERTY_SETTINGS)
+settings.load_profile("ci")
 
 # A CI job run by systemd inherits INVOCATION_ID, which makes every command refuse the embedded
 # default (as a deploy unit must). The tests that mean to try that default set it themselves.

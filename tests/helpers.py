@@ -317,6 +317,16 @@ def bridge_cli(url: URL | None, *args: str) -> Outcome:
     return Outcome(code, out.getvalue(), err.getvalue())
 
 
+# The migration lock's key as the docs define it (the ASCII bytes "nakamisa", big-endian), written
+# here rather than imported: a test that held the product's constant would pass with a wrong key.
+MIGRATION_LOCK_KEY = int.from_bytes(b"nakamisa", "big")
+LOCK_WAITERS_SQL = (
+    # pg_locks shows a bigint advisory key as (classid = high 32 bits, objid = low 32 bits, objsubid = 1).
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+    f" AND classid = {MIGRATION_LOCK_KEY >> 32} AND objid = {MIGRATION_LOCK_KEY & 0xFFFFFFFF} AND objsubid = 1"
+)
+
+
 def wait_until(predicate, timeout: float, what: str) -> None:
     """Poll ``predicate`` every 0.1 s; fail the test after ``timeout`` seconds."""
     import time

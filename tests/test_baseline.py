@@ -8,6 +8,7 @@ from sqlalchemy.engine import URL
 
 from nakamura_misaki_db.legacy.sample_data import populate
 from nakamura_misaki_db.legacy.states import build_state
+from nakamura_misaki_db.migrations import head_revision
 
 from . import spec_sql
 from .helpers import (
@@ -162,6 +163,61 @@ def test_unique_constraint_over_duplicates_is_refused_not_attempted(db_url: URL)
     before = fingerprint(db_url)
     with pytest.raises(CommandError, match="duplicates block unique: uq_conversations_user_channel"):
         upgrade(db_url)
+    assert fingerprint(db_url) == before
+
+
+EMPLOYEE = "00000000-0000-4000-8000-0000000000e1"
+SKILL = "00000000-0000-4000-8000-0000000000b1"
+ORPHAN = "00000000-0000-4000-8000-0000000000a9"  # an employee_skills row whose employee is gone
+
+
+def _skills_without_their_employee_fk(*, orphan: bool) -> str:
+    sql = (spec_sql.full_schema_sql()
+           + "ALTER TABLE employee_skills DROP CONSTRAINT employee_skills_employee_id_fkey;"
+           f"INSERT INTO employees (employee_id, name) VALUES ('{EMPLOYEE}', 'Sato');"
+           f"INSERT INTO business_skills (skill_id, skill_name, category) VALUES ('{SKILL}', 'Forklift', '物流');"
+           "INSERT INTO employee_skills (id, employee_id, skill_id)"
+           f" VALUES ('00000000-0000-4000-8000-0000000000a1', '{EMPLOYEE}', '{SKILL}');")
+    if orphan:
+        sql += ("INSERT INTO employee_skills (id, employee_id, skill_id)"
+                f" VALUES ('{ORPHAN}', '00000000-0000-4000-8000-00000000dead', '{SKILL}');")
+    return sql
+
+
+def test_foreign_key_over_orphan_rows_is_refused_not_attempted(db_url: URL) -> None:
+    execute_sql(db_url, _skills_without_their_employee_fk(orphan=True))
+    before = fingerprint(db_url)
+    with pytest.raises(CommandError) as err:
+        upgrade(db_url)
+    message = str(err.value)
+    assert "employee_skills_employee_id_fkey" in message and ORPHAN in message, message
+    assert "Nothing was changed" in message and "baseline-bridge" in message
+    assert fingerprint(db_url) == before
+
+
+def test_a_missing_foreign_key_without_orphans_is_added(db_url: URL) -> None:
+    # The control for the test above: the same database without the orphan row gets its key.
+    execute_sql(db_url, _skills_without_their_employee_fk(orphan=False))
+    upgrade(db_url)
+    assert scalar(db_url, "SELECT count(*) FROM pg_constraint WHERE conname = 'employee_skills_employee_id_fkey'"
+                          " AND contype = 'f' AND confrelid = 'employees'::regclass") == 1
+    assert version_rows(db_url) == [head_revision()]
+
+
+@pytest.mark.parametrize(("change", "column"), [
+    # target: employees.is_active DEFAULT true; a different default is drift, not something to add
+    ("ALTER TABLE employees ALTER COLUMN is_active SET DEFAULT false", "employees.is_active"),
+    # target: tasks.title has no default; an extra one is drift too
+    ("ALTER TABLE tasks ALTER COLUMN title SET DEFAULT 'untitled'", "tasks.title"),
+], ids=["changed-default", "extra-default"])
+def test_one_default_that_differs_is_refused(db_url: URL, change: str, column: str) -> None:
+    execute_sql(db_url, spec_sql.full_schema_sql() + change + ";")
+    before = fingerprint(db_url)
+    with pytest.raises(CommandError) as err:
+        upgrade(db_url)
+    message = str(err.value)
+    assert "differs from revision 0001 in 1 way(s); 1 cannot be closed" in message, message
+    assert column in message
     assert fingerprint(db_url) == before
 
 

@@ -33,3 +33,14 @@ def test_frozen_later_revisions_never_import_the_live_models_nor_each_other() ->
         if path.name.startswith("r0"):
             # only SQLAlchemy and RevisionSchema: a frozen module means the same tomorrow
             assert not [line for line in imports if " r0" in line or ".r0" in line], path.name
+
+
+def test_property_tests_are_reproducible_by_default(request) -> None:
+    # CI passes no --hypothesis-profile: the conftest's "ci" profile must then be the one in force.
+    from hypothesis import settings
+
+    if request.config.getoption("hypothesis_profile", None) not in (None, "ci"):
+        import pytest
+
+        pytest.skip("exploring on purpose with another hypothesis profile (README, Development)")
+    assert settings.default.derandomize is True and settings.default.database is None

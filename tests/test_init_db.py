@@ -7,9 +7,9 @@ one line on success and nothing else; no password is ever printed.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,18 @@ from nakamura_misaki_db.legacy.states import build_state
 from nakamura_misaki_db.migrations import alembic_config, head_revision
 from nakamura_misaki_db.urls import with_password
 
-from .helpers import execute_sql, fingerprint, rows, run, upgrade, version_rows
+from .helpers import (
+    LOCK_WAITERS_SQL,
+    MIGRATION_LOCK_KEY,
+    execute_sql,
+    fingerprint,
+    rows,
+    run,
+    scalar,
+    upgrade,
+    version_rows,
+    wait_until,
+)
 
 INIT_DB = str(Path(sys.executable).parent / "nakamura-init-db")
 # Every revision, base first: 0001, 0002, ...
@@ -196,11 +207,18 @@ def test_bad_durations_are_exit_2_before_connecting(db_url: URL, args: list[str]
     assert version_rows(db_url) is None
 
 
+def test_the_lock_key_is_the_documented_one() -> None:
+    from nakamura_misaki_db.locking import MIGRATION_LOCK_KEY as product_key
+
+    # MIGRATION_GUIDE.md section 4: the eight ASCII bytes "nakamisa" as a signed 64-bit integer.
+    assert product_key == 7953756483104633697 == MIGRATION_LOCK_KEY
+
+
 def test_waits_for_the_advisory_lock_then_gives_up_with_exit_1(db_url: URL) -> None:
     holder = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
     conn = holder.connect()
     try:
-        conn.execute(sa.text("SELECT pg_advisory_lock(7953756483104633697)"))
+        conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
         result = init_db(db_url, env={"MIGRATION_LOCK_WAIT": "1s"})
     finally:
         conn.close()
@@ -210,15 +228,33 @@ def test_waits_for_the_advisory_lock_then_gives_up_with_exit_1(db_url: URL) -> N
     assert version_rows(db_url) is None
 
 
-def test_two_concurrent_runs_both_succeed(db_url: URL) -> None:
-    results: list[subprocess.CompletedProcess[str]] = []
-    threads = [threading.Thread(target=lambda: results.append(init_db(db_url))) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert [r.returncode for r in results] == [0, 0], [r.stderr for r in results]
-    assert version_rows(db_url) == [head_revision()]
+def test_two_concurrent_runs_both_succeed_and_exactly_one_migrates(db_url: URL) -> None:
+    # The test holds the migration lock until both runs wait for it, so they really overlap.
+    holder = sa.create_engine(db_url, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
+    conn = holder.connect()
+    procs: list[subprocess.Popen[str]] = []
+    try:
+        conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+        env = {**os.environ, "DATABASE_URL": with_password(db_url)}
+        procs = [subprocess.Popen([INIT_DB], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(2)]
+
+        def both_wait() -> bool:
+            assert all(p.poll() is None for p in procs), "a run ended before the lock was released"
+            return scalar(db_url, LOCK_WAITERS_SQL) == 2
+
+        wait_until(both_wait, 60, "both runs to wait for the migration lock")
+    finally:
+        conn.close()  # releases the lock
+        holder.dispose()
+        outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err for _, err in outputs]
+    head = head_revision()
+    lines = sorted(out.strip() for out, _ in outputs)
+    migrated = [ln for ln in lines if ln.startswith(f"database at head {head} (was empty; applied 0001, ")]
+    idle = [ln for ln in lines if ln.startswith(f"database already at head {head}, nothing to do")]
+    assert len(migrated) == 1 and len(idle) == 1, lines
+    assert version_rows(db_url) == [head]
 
 
 def test_statement_lock_timeout_is_exit_1(db_url: URL) -> None:

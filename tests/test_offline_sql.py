@@ -17,10 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
 from nakamura_misaki_db.legacy.states import build_state
-from nakamura_misaki_db.locking import MIGRATION_LOCK_KEY
 from nakamura_misaki_db.offline import EMPTY_DATABASE_HEADER
 
 from .helpers import (
+    MIGRATION_LOCK_KEY,
     alembic,
     execute_sql,
     fingerprint,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.engine import URL
 
@@ -71,7 +71,6 @@ def _children(url: URL) -> dict[str, int]:
         url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'extra_child_%'")}
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(state=st.sampled_from(STATES), extras=st.sets(st.sampled_from(sorted(EXTRAS)), min_size=1, max_size=4))
 def test_apply_refuses_unchanged_or_keeps_everything(pg_server_url: URL, state, extras: set[str]) -> None:
     url, drop = _fresh_db(pg_server_url)

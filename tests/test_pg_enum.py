@@ -509,6 +509,16 @@ def test_autogenerate_detects_an_added_label(tasks: URL) -> None:
     assert fingerprint(tasks) == before
 
 
+def test_autogenerate_detects_a_reorder_of_the_same_labels(db_url: URL) -> None:
+    # The same three labels in another order: PostgreSQL sorts and compares enum values by that
+    # order (ORDER BY status, status < 'done'), so a reorder is a change, not a no-op.
+    run(db_url, PGEnum("public", "task_status", labels=["todo", "doing", "done"]).to_sql_statement_create())
+    register_entities([PGEnum("public", "task_status", labels=["doing", "todo", "done"])], entity_types=[PGEnum])
+    ops = autogenerate(db_url)
+    assert summary(ops) == [("ReplaceOp", "PGEnum: public.task_status")]
+    assert ops[0].target.labels == ("doing", "todo", "done")
+
+
 def test_autogenerate_detects_a_dropped_enum(db_url: URL) -> None:
     for e in (PGEnum("public", "task_status", labels=["todo"]),
               PGEnum("public", "old_kind", labels=["x", "y"])):

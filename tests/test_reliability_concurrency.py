@@ -32,11 +32,21 @@ from sqlalchemy.engine import URL
 
 from nakamura_misaki_db.legacy.sample_data import populate
 from nakamura_misaki_db.legacy.states import build_state
-from nakamura_misaki_db.locking import MIGRATION_LOCK_KEY
 from nakamura_misaki_db.migrations import head_revision
 from nakamura_misaki_db.urls import with_password
 
-from .helpers import REPO, admin_engine, rows, scalar, schema_dump, upgrade, version_rows, wait_until
+from .helpers import (
+    LOCK_WAITERS_SQL,
+    MIGRATION_LOCK_KEY,
+    REPO,
+    admin_engine,
+    rows,
+    scalar,
+    schema_dump,
+    upgrade,
+    version_rows,
+    wait_until,
+)
 
 BIN = Path(sys.executable).parent
 INIT_DB = str(BIN / "nakamura-init-db")
@@ -44,13 +54,7 @@ BRIDGE = str(BIN / "baseline-bridge")
 
 MARKER = "CcMarkerPw7319"  # the password of every URL handed to a command; must never be shown
 
-# pg_locks shows a bigint advisory key as (classid = high 32 bits, objid = low 32 bits, objsubid = 1).
-LOCK_CLASSID = (MIGRATION_LOCK_KEY >> 32) & 0xFFFFFFFF
-LOCK_OBJID = MIGRATION_LOCK_KEY & 0xFFFFFFFF
-WAITERS_SQL = (
-    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-    f" AND classid = {LOCK_CLASSID} AND objid = {LOCK_OBJID} AND objsubid = 1"
-)
+WAITERS_SQL = LOCK_WAITERS_SQL
 
 PROCESS_TIMEOUT_S = 180
 

@@ -41,12 +41,12 @@ from sqlalchemy.engine import URL
 
 from nakamura_misaki_db.legacy.sample_data import populate
 from nakamura_misaki_db.legacy.states import build_state
-from nakamura_misaki_db.locking import MIGRATION_LOCK_KEY
 from nakamura_misaki_db.migrations import head_revision
 from nakamura_misaki_db.urls import parse_database_url, with_password
 
 from .helpers import (
     ALEMBIC_INI,
+    MIGRATION_LOCK_KEY,
     REPO,
     assert_only_phase_one_happened,
     fingerprint,
@@ -222,6 +222,8 @@ def _boundary(steps: list[dict], position: str) -> int:
         "first": 1,
         "middle": (n + 1) // 2,
         "table_rewrite": actions.index("alter_columns") + 1,
+        # Paused before the step after the rewrite: tasks has been rewritten inside the transaction.
+        "after_table_rewrite": actions.index("alter_columns") + 2,
         "archive_duplicates": actions.index("archive_duplicates") + 1,
         "last_before_stamp": n,
         # After the last step apply verifies and records the revision: the pause hook calls that step n + 1.
@@ -229,7 +231,8 @@ def _boundary(steps: list[dict], position: str) -> int:
     }[position]
 
 
-@pytest.mark.parametrize("position", ["first", "middle", "table_rewrite", "last_before_stamp", "stamp"])
+@pytest.mark.parametrize("position", ["first", "middle", "table_rewrite", "after_table_rewrite",
+                                      "last_before_stamp", "stamp"])
 def test_kill_at_step_boundary_changes_nothing(db_url: URL, position: str) -> None:
     _build_s1(db_url)
     steps = _plan_steps(db_url, cached=True)
@@ -256,12 +259,15 @@ def test_kill_at_step_boundary_changes_nothing(db_url: URL, position: str) -> No
     _assert_rerun_applies(db_url)
 
 
-def test_interrupt_at_step_boundary_rolls_back(db_url: URL) -> None:
-    """Ctrl-C (SIGINT) instead of SIGKILL: the bridge itself rolls back and says so in one line."""
+def test_interrupt_after_the_table_rewrite_rolls_it_back(db_url: URL) -> None:
+    """Ctrl-C (SIGINT) instead of SIGKILL, once tasks has been rewritten inside the transaction:
+    the bridge itself rolls back and says so in one line."""
     _build_s1(db_url)
     steps = _plan_steps(db_url, cached=True)
-    step = _boundary(steps, "archive_duplicates")  # the table rewrite is done, duplicates not yet moved
-    before = fingerprint(db_url)
+    step = _boundary(steps, "after_table_rewrite")
+    assert steps[step - 2]["action"] == "alter_columns" and steps[step - 2]["safety"] == "rewrites table"
+    assert step <= len(steps)  # a step of the transaction follows the rewrite
+    before = phase_one_snapshot(db_url)
 
     bridge = PausedBridge(db_url, step)
     try:
@@ -275,7 +281,10 @@ def test_interrupt_at_step_boundary_rolls_back(db_url: URL) -> None:
     assert "rolled back" in _one_error_line(err, "baseline-bridge: ")
     _assert_no_secret(out, err)
     assert _migration_lock_free(db_url)
-    assert fingerprint(db_url) == before
+    assert_only_phase_one_happened(db_url, before)
+    # The rewrite is undone: tasks still has the legacy column type the spec gives for S1.
+    assert scalar(db_url, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
+                          " WHERE attrelid = 'tasks'::regclass AND attname = 'title'") == "character varying(200)"
     _assert_rerun_applies(db_url)
 
 

@@ -36,10 +36,11 @@ DESCRIPTION = textwrap.dedent(
     Reconcile a legacy nakamura-misaki database with migration revision 0001, once.
 
     It reads the real catalog (it does not trust alembic_version), shows a plan,
-    and on `apply` changes the database in one transaction under the migration
-    lock, verifies that nothing differs from 0001, and records 0001. Data that
-    does not belong in the target is moved to the legacy_archive schema, never
-    dropped.
+    and on `apply`, holding the migration lock, changes the database in one
+    transaction (after moving duplicate rows to the archive and building the
+    unique index concurrently, if the plan needs them), verifies that nothing
+    differs from 0001, and records 0001. Data that does not belong in the
+    target is moved to the legacy_archive schema, never dropped.
 
     The database comes from --database-url, else DATABASE_URL (postgresql://,
     postgres://, postgresql+psycopg:// or postgresql+asyncpg://), else an
@@ -114,11 +115,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sql", action="store_true", help="show the SQL of every step")
     _quiet(p)
 
-    p = sub.add_parser("apply", help="reconcile the database in one transaction, verify, stamp 0001",
-                       description="Run the plan in one transaction under the migration advisory lock, verify "
-                       "inside that transaction that no difference from 0001 is left, record 0001 and an audit "
-                       "row, and commit. Any failure rolls everything back. On a database already at 0001 or "
-                       "later it says so and exits 0.",
+    p = sub.add_parser("apply", help="reconcile the database (one transaction), verify, stamp 0001",
+                       description="Under the migration advisory lock: phase 1 (only if the plan has it) moves "
+                       "duplicate rows to legacy_archive and builds the unique index CONCURRENTLY, each "
+                       "committed on its own, blocking no writer; phase 2 runs every other step in one "
+                       "transaction, verifies inside it that no difference from 0001 is left, records 0001 and an "
+                       "audit row, and commits. A failure in phase 2 rolls it back (and drops the index phase 1 "
+                       "built; the archived duplicates stay, counted, and a rerun goes on from there). On a "
+                       "database already at 0001 or later it says so and exits 0.",
                        epilog="examples:\n  baseline-bridge apply --legacy-timezone Asia/Tokyo\n"
                        "  baseline-bridge apply --plan bridge-plan.json\n\n" + EXIT_CODES, formatter_class=fmt)
     _common(p)
