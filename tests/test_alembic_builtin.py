@@ -50,3 +50,20 @@ def test_alembic_check_notices_a_model_the_migrations_lack(db_url: URL) -> None:
     check = alembic(db_url, "check")
     assert check.returncode != 0
     assert "ix_tasks_status" in check.stdout + check.stderr
+
+
+def test_alembic_check_lists_enum_differences_one_readable_line_each(db_url: URL) -> None:
+    assert alembic(db_url, "upgrade", "head").returncode == 0
+    from .helpers import execute_sql, rows
+
+    labels = [r[0] for r in rows(db_url, "SELECT unnest(enum_range(NULL::task_status))::text")]
+    execute_sql(db_url, "ALTER TYPE task_status ADD VALUE 'zz_extra'; CREATE TYPE zz_kind AS ENUM ('a')")
+    check = alembic(db_url, "check")
+    assert check.returncode != 0
+    out = check.stdout + check.stderr
+    assert "DO $" not in out and "pg_catalog" not in out and "RAISE" not in out  # words, not PL/pgSQL
+    listed = check.stdout.split("change(s) between the models and the migrations:\n", 1)[1].splitlines()
+    assert check.stdout.startswith("2 change(s)"), check.stdout
+    assert listed[0] == (f"  change enum PGEnum: public.task_status: labels ({', '.join([*labels, 'zz_extra'])})"
+                         f" -> ({', '.join(labels)})")
+    assert listed[1].startswith("  drop_") and "public.zz_kind" in listed[1]

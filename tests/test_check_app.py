@@ -9,6 +9,7 @@ findings below are written by hand from the models and the schema.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
+from nakamura_misaki_db import models
 from nakamura_misaki_db.bridge import demo_app
 from nakamura_misaki_db.check_app import AppIncompatible, Finding, assert_compatible, check_app
 from nakamura_misaki_db.errors import BadInput, ConnectionFailed
@@ -32,6 +34,23 @@ MARKER = "CaMarkerPw7731"  # the password of URLs handed to the command; must ne
 HEAD_ZONE = "Asia/Tokyo"
 
 VALUES_FIX = "values_callable=lambda e: [m.value for m in e]"
+
+# Labels head gained after the test application models were written, per enum (read from the models,
+# which equal head). The fixed application does not know them yet, and check-app rightly warns that it
+# cannot load them: a revision that adds a label must not need an edit here (tests/test_new_revision.py).
+ADDED_SINCE = {
+    "task_status": {m.value for m in models.TaskStatus} - {m.value for m in fixed_orm.TaskStatus},
+    "skill_category": {m.value for m in models.SkillCategory} - {m.value for m in fixed_orm.SkillCategory},
+}
+
+
+def as_written(findings: list[Finding]) -> list[Finding]:
+    """The findings, less the warnings about labels head gained after the test models were written."""
+    def added_since(f: Finding) -> bool:
+        held = re.search(r"the database type (\w+) also holds (.*), which ", f.problem)
+        return f.kind == "enum-unreadable" and held is not None \
+            and set(re.findall(r"'([^']*)'", held[2])) <= ADDED_SINCE.get(held[1], set())
+    return [f for f in findings if not added_since(f)]
 
 
 # -- databases ---------------------------------------------------------------------------------
@@ -155,11 +174,11 @@ def test_incident_orm_on_the_head_definition_reports_the_same_without_a_database
 
 
 def test_fixed_orm_passes_on_a_head_database_and_on_the_head_definition(head_db: URL) -> None:
-    assert check_app(fixed_orm.Base, database_url=head_db) == []
-    assert check_app(fixed_orm.Base, head=True) == []
-    assert assert_compatible(fixed_orm.Base, database_url=head_db) == []
-    assert check_app([fixed_orm.Base.metadata], head=True) == []  # a bare MetaData works too
-    assert check_app("tests.app_models.fixed_orm:Base", head=True) == []  # and MODULE:ATTR
+    assert as_written(check_app(fixed_orm.Base, database_url=head_db)) == []
+    assert as_written(check_app(fixed_orm.Base, head=True)) == []
+    assert as_written(assert_compatible(fixed_orm.Base, database_url=head_db)) == []
+    assert as_written(check_app([fixed_orm.Base.metadata], head=True)) == []  # a bare MetaData works too
+    assert as_written(check_app("tests.app_models.fixed_orm:Base", head=True)) == []  # and MODULE:ATTR
 
 
 def test_assert_compatible_raises_an_assertion_listing_every_finding(head_db: URL) -> None:
@@ -251,7 +270,7 @@ def test_reverse_enum_mistake_on_a_legacy_database(database: Callable[..., URL])
 
 
 def test_less_common_mistakes_each_reported_once_with_its_fix() -> None:
-    findings = check_app(odd_orm.Base, head=True)
+    findings = as_written(check_app(odd_orm.Base, head=True))
     assert {(f.where, f.kind, f.severity) for f in findings} == {
         ("Task.title (tasks.title)", "too-long", "error"),
         ("Task.creator_user_id (tasks.creator_user_id)", "nullable", "error"),
@@ -321,13 +340,15 @@ def test_cli_incident_orm_on_a_head_database_exits_3_with_one_line_per_finding(h
 
 
 def test_cli_fixed_orm_exits_0_given_as_module_or_file(head_db: URL) -> None:
+    warned = sum(1 for added in ADDED_SINCE.values() if added)  # labels head gained since: warnings, exit 0
+    summary = "compatible: 2 table(s), 17 column(s) checked" + (f", {warned} warning(s)" if warned else "")
     code, out, err = cli("tests.app_models.fixed_orm:Base", "--database-url", with_password(head_db))
     assert code == 0, out + err
-    assert out.splitlines()[-1] == "compatible: 2 table(s), 17 column(s) checked"
+    assert out.splitlines()[-1] == summary
     code, out, err = cli("tests/app_models/fixed_orm.py:Base", "--head", url=None)
     assert code == 0, out + err
-    assert out.splitlines() == ["checking tests/app_models/fixed_orm.py:Base against this release's head schema",
-                                "compatible: 2 table(s), 17 column(s) checked"]
+    assert out.splitlines()[0] == "checking tests/app_models/fixed_orm.py:Base against this release's head schema"
+    assert out.splitlines()[-1] == summary and len(out.splitlines()) == 2 + warned
 
 
 def test_cli_json_with_head() -> None:

@@ -21,6 +21,7 @@ from nakamura_misaki_db.offline import EMPTY_DATABASE_HEADER
 
 from .helpers import (
     MIGRATION_LOCK_KEY,
+    REPO,
     alembic,
     execute_sql,
     fingerprint,
@@ -249,3 +250,159 @@ def test_init_db_help_mentions_sql() -> None:
     assert result.returncode == 0
     assert "--sql" in result.stdout and "run nothing" in result.stdout
 
+
+
+# -- PGEnum offline: static SQL where the outcome does not depend on data ----------------------
+
+ENUM_REVISION = '''"""Offline enum test: {what}."""
+
+from alembic import op
+
+from nakamura_misaki_db.pg_enum import PGEnum
+
+revision = "{rev}"
+down_revision = "{prev}"
+
+
+def upgrade(**kw: object) -> None:
+{upgrade}
+
+
+def downgrade(**kw: object) -> None:
+{downgrade}
+'''
+
+
+def _entity(labels: tuple[str, ...], renames: dict[str, str] | None = None, name: str = "task_status") -> str:
+    return f"PGEnum(schema='public', signature={name!r}, labels={labels!r}, renames={renames or {}!r})"
+
+
+def head_labels(pg_server_url: URL) -> tuple[str, ...]:
+    """task_status as the chain leaves it (read from a database at head, never spelled out here)."""
+    import uuid
+
+    from .helpers import admin_engine, rows
+
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    with admin_engine(pg_server_url).connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = pg_server_url.set(database=name)
+    try:
+        upgrade(url, "head")
+        return tuple(r[0] for r in rows(url, "SELECT unnest(enum_range(NULL::task_status))::text"))
+    finally:
+        with admin_engine(pg_server_url).connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def enum_chain(tmp_path_factory: pytest.TempPathFactory, pg_server_url: URL) -> tuple[Path, tuple[str, ...], str, str]:
+    """A copy of alembic/ with two more revisions after head: N changes task_status in place (a label
+    before the first, one in the middle, the last renamed) and creates a type; N+1 removes a label."""
+    import shutil
+
+    labels = head_labels(pg_server_url)
+    location = tmp_path_factory.mktemp("enum-chain") / "alembic"
+    shutil.copytree(REPO / "alembic", location, ignore=shutil.ignore_patterns("__pycache__"))
+    first, *middle, last = labels
+    in_place = ("zz_first", first, "zz_middle", *middle, "zz_renamed")
+    n, n1 = f"{int(HEAD) + 1:04d}", f"{int(HEAD) + 2:04d}"
+    (location / "versions" / f"{n}_enum_in_place.py").write_text(ENUM_REVISION.format(
+        what="in place", rev=n, prev=HEAD,
+        upgrade=f"    op.replace_entity({_entity(in_place, {last: 'zz_renamed'})})\n"
+                f"    op.create_entity({_entity(('a', 'b'), name='zz_kind')})",
+        downgrade=f"    op.drop_entity({_entity(('a', 'b'), name='zz_kind')})\n"
+                  f"    op.replace_entity({_entity(labels, {'zz_renamed': last})})"), encoding="utf-8")
+    removed = tuple(label for label in in_place if label != "zz_middle")
+    (location / "versions" / f"{n1}_enum_removal.py").write_text(ENUM_REVISION.format(
+        what="a removal", rev=n1, prev=n, upgrade=f"    op.replace_entity({_entity(removed)})",
+        downgrade=f"    op.replace_entity({_entity(in_place)})"), encoding="utf-8")
+    return location, labels, n, n1
+
+
+def _offline_with(location: Path, target: str, known: dict | None = None) -> str:
+    """`alembic upgrade TARGET --sql` on ``location`` in process (``known``: labels as nakamura-init-db seeds them)."""
+    import io
+
+    from alembic import command
+
+    from nakamura_misaki_db.pg_enum.offline import KNOWN_LABELS
+
+    from .helpers import alembic_config
+
+    buffer = io.StringIO()
+    cfg = alembic_config(CLOSED_PORT, location)
+    cfg.output_buffer = buffer
+    if known is not None:
+        cfg.attributes[KNOWN_LABELS] = known
+    command.upgrade(cfg, target, sql=True)
+    return buffer.getvalue()
+
+
+def _part(sql: str, prev: str, rev: str) -> str:
+    return sql.split(f"-- Running upgrade {prev} -> {rev}", 1)[1].split("-- Running upgrade", 1)[0]
+
+
+def test_enum_changes_render_as_static_sql_offline_and_build_the_same_schema(
+        enum_chain, make_db) -> None:
+    location, labels, n, n1 = enum_chain
+    first, *_, last = labels
+    sql = _offline_with(location, "head")
+    assert 'CREATE TYPE "public"."task_status" AS ENUM (' in sql.split("-- Running upgrade 0001 ->")[0]
+    in_place = _part(sql, HEAD, n)
+    assert "DO $pgenum" not in in_place and "NEEDS A LIVE DATABASE" not in in_place
+    assert f"ALTER TYPE \"public\".\"task_status\" RENAME VALUE '{last}' TO 'zz_renamed';" in in_place
+    assert f"ALTER TYPE \"public\".\"task_status\" ADD VALUE 'zz_first' BEFORE '{first}';" in in_place
+    assert f"ALTER TYPE \"public\".\"task_status\" ADD VALUE 'zz_middle' AFTER '{first}';" in in_place
+    assert "CREATE TYPE \"public\".\"zz_kind\" AS ENUM ('a', 'b');" in in_place
+    # Removing a label depends on the rows: said plainly, left to the block that reads them.
+    removal = _part(sql, n, n1)
+    assert "NEEDS A LIVE DATABASE: a removed or reordered label rebuilds the type" in removal
+    assert "DO $pgenum" in removal
+
+    offline_db, online_db = make_db(), make_db()
+    applied = psql(offline_db, sql)
+    assert applied.returncode == 0, applied.stderr
+    from alembic import command
+
+    from .helpers import alembic_config
+
+    command.upgrade(alembic_config(online_db, location), "head")
+    assert schema_dump(offline_db) == schema_dump(online_db)
+    assert version_rows(offline_db) == [n1]
+
+
+def test_a_range_that_does_not_know_the_labels_says_so_and_still_runs(enum_chain, make_db) -> None:
+    location, labels, n, _n1 = enum_chain
+    sql = _offline_with(location, f"{HEAD}:head")
+    part = _part(sql, HEAD, n)
+    assert "NEEDS A LIVE DATABASE: this script does not know the type's labels before this revision" in part
+    assert "DO $pgenum" in part
+    at_head, online_db = make_db(), make_db()
+    upgrade(at_head, "head")
+    applied = psql(at_head, sql)
+    assert applied.returncode == 0, applied.stderr
+    from alembic import command
+
+    from .helpers import alembic_config
+
+    command.upgrade(alembic_config(online_db, location), "head")
+    assert schema_dump(at_head) == schema_dump(online_db)
+    # With the labels the database holds (what nakamura-init-db --sql seeds), the same range is static.
+    seeded = _part(_offline_with(location, f"{HEAD}:head", {("public", "task_status"): labels}), HEAD, n)
+    assert "DO $pgenum" not in seeded and "ADD VALUE 'zz_middle'" in seeded
+
+
+def test_init_db_sql_seeds_the_labels_it_reads(enum_chain, db_url: URL, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nakamura_misaki_db import migrations
+    from nakamura_misaki_db.offline import deploy_sql
+    from nakamura_misaki_db.urls import DatabaseUrl
+
+    location, _labels, n, _n1 = enum_chain
+    upgrade(db_url, "head")
+    monkeypatch.setattr(migrations, "script_location", lambda: location)
+    sql = deploy_sql(DatabaseUrl.of(db_url))
+    assert f"(at revision {HEAD})" in sql.splitlines()[0]
+    part = _part(sql, HEAD, n)
+    assert "DO $pgenum" not in part and "ADD VALUE 'zz_first' BEFORE" in part
+    assert psql(db_url, sql).returncode == 0

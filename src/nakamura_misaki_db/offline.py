@@ -4,8 +4,9 @@
 their own statements, but revision 0001 decides what to create by reading the
 catalog, and offline there is no catalog. So offline, 0001 renders the whole
 frozen definition (``baseline_0001``) for an EMPTY database: the extension,
-the enum types through the PGEnum entities' own (idempotent) statements, then
-every table and index through SQLAlchemy's DDL compiler. The script says so in
+the enum types (``CREATE TYPE``), then every table and index through
+SQLAlchemy's DDL compiler. Later PGEnum operations start from those labels
+(``pg_enum.offline``). The script says so in
 a comment at the top of 0001's part. The online path (guard, then create what
 is missing) is unchanged.
 
@@ -26,6 +27,7 @@ from . import baseline_0001 as frozen
 from . import ddl
 from .errors import Refused
 from .pg_enum import PGEnum
+from .pg_enum import offline as pg_enum_offline
 
 if TYPE_CHECKING:
     from sqlalchemy.sql.elements import TextClause
@@ -57,8 +59,8 @@ def baseline_0001_ddl() -> list[str]:
             # IF NOT EXISTS: production's vector extension is created beforehand by a
             # superuser, and 0001 online leaves it be.
             out.append(ddl.create_extension(entity))
-        elif isinstance(entity, PGEnum):
-            out.append(ddl.create_enum(entity))  # creates the type only if missing
+        elif isinstance(entity, PGEnum):  # static: the database is empty
+            out.append(pg_enum_offline.create_type_sql(entity.schema, entity.signature, entity.labels))
         else:  # pragma: no cover - the frozen definition has only these two kinds
             raise TypeError(f"cannot render {entity!r}")
     for table in frozen.metadata.sorted_tables:  # parents before the tables that refer to them
@@ -81,6 +83,11 @@ def render_baseline_upgrade(operations: Any) -> None:
         statements = list(given)
     for statement in statements:
         operations.execute(_sql_text(statement))
+    # After 0001 the enum types hold the frozen labels (online, 0001 refuses any other):
+    # later PGEnum operations in this script render static SQL from them.
+    for entity in frozen.ENTITIES:
+        if isinstance(entity, PGEnum):
+            pg_enum_offline.remember(context, entity.schema, entity.signature, entity.labels)
 
 
 def refuse_baseline_downgrade() -> None:
@@ -122,6 +129,8 @@ def deploy_sql(url: DatabaseUrl, lock_timeout: str | None = None) -> str:
             if problems:
                 raise DriftError(baseline.format_drift(differences, problems), problems)
             given = [sql for d in additive for sql in baseline.statements_for(d)]
+        # The enum labels as they are, so later PGEnum operations render static SQL.
+        enum_labels = {(e.schema, e.signature): e.labels for e in PGEnum.from_database(conn)}
         transaction.rollback()
 
     shown = url.masked()
@@ -134,6 +143,7 @@ def deploy_sql(url: DatabaseUrl, lock_timeout: str | None = None) -> str:
         cfg.attributes["lock_timeout"] = lock_timeout
     if given is not None:
         cfg.attributes[BASELINE_STATEMENTS] = given
+    cfg.attributes[pg_enum_offline.KNOWN_LABELS] = enum_labels
     start = state.revision if state.kind == DbKind.NEW_CHAIN else None
     command.upgrade(cfg, f"{start}:head" if start else "head", sql=True)
     where = f"at revision {start}" if start else (

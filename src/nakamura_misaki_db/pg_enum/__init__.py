@@ -24,6 +24,12 @@ access and can be rerun safely:
   or when something other than a plain table column without a default uses it.
 - ``op.drop_entity(e)`` is ``DROP TYPE IF EXISTS``.
 
+Offline (``alembic upgrade --sql``) the same operations are written as static
+SQL where the outcome does not depend on data (``CREATE TYPE``, ``ALTER TYPE ...
+RENAME VALUE`` / ``ADD VALUE``), and a comment says which part needs a live
+database (a removal or reorder, or labels the script cannot know): see
+``pg_enum.offline``.
+
 Autogenerate: alembic-utils only compares entity classes that are in
 ``registry.allowed_entity_types``. Without ``entity_types`` that is whatever
 ``collect_subclasses(alembic_utils, ReplaceableEntity)`` returns, which depends
@@ -55,6 +61,7 @@ from __future__ import annotations
 
 from .comparator import enum_drop_comparator, register_enum_drop_detection
 from .entity import EnumCreateOp, EnumDropOp, EnumReplaceOp, PGEnum
+from .offline import register_offline_rendering
 
 __all__ = [
     "EnumCreateOp",
@@ -63,6 +70,8 @@ __all__ = [
     "PGEnum",
     "enum_drop_comparator",
     "register_enum_drop_detection",
+    "register_offline_rendering",
 ]
 
 register_enum_drop_detection()
+register_offline_rendering()
