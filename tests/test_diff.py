@@ -127,3 +127,85 @@ def test_the_frozen_target_has_the_spec_shape_of_these_tables() -> None:
         assert diff(catalog(got), catalog(EXPECTED.tables[name])) == [], name
     assert target.enums["task_status"] == TASK_STATUS
     assert target.tables["tasks"].column("due_at").type == TSTZ  # type: ignore[union-attr]
+
+
+# -- objects of later revisions (accept_later) ---------------------------------------------------
+
+def _later():
+    from nakamura_misaki_db.catalog import Column
+    from nakamura_misaki_db.diff.later import LaterObjects
+
+    notes = dataclasses.replace(tasks(), name="projects", indexes=(), checks=())
+    return LaterObjects(
+        tables={"projects": ("0003", notes)},
+        columns={("tasks", "priority"): ("0007", Column("priority", "integer", False, "0"))},
+        checks={("tasks", "ck_priority"): ("0007", Check("ck_priority", "((priority >= 0))"))},
+        indexes={("tasks", "ix_tasks_priority"): ("0007", Index("ix_tasks_priority", ("priority",), False))},
+    )
+
+
+def _with_later_objects(*, table=None, column=None, check=None, index=None) -> Catalog:
+    from nakamura_misaki_db.catalog import Column
+
+    later = _later()
+    t = tasks()
+    t = dataclasses.replace(t, columns=(*t.columns, column or Column("priority", "integer", False, "0")))
+    t = dataclasses.replace(t, checks=(check or Check("ck_priority", "((priority >= 0))"),))
+    t = dataclasses.replace(t, indexes=(*t.indexes, index or Index("ix_tasks_priority", ("priority",), False)))
+    projects = table or later.tables["projects"][1]
+    return catalog(t, conversations(), employee_skills(), projects)
+
+
+def _accept(actual: Catalog):
+    from nakamura_misaki_db.diff.later import accept_later
+
+    return accept_later(diff(actual, EXPECTED), actual, _later())
+
+
+def test_later_objects_equal_to_their_revision_are_kept_not_drift() -> None:
+    left, kept = _accept(_with_later_objects())
+    assert left == []
+    assert sorted(kept) == [
+        "check constraint ck_priority on tasks: already as revision 0007 defines it (adopted there)",
+        "column tasks.priority: already as revision 0007 defines it (adopted there)",
+        "index ix_tasks_priority on tasks: already as revision 0007 defines it (adopted there)",
+        "table projects: already as revision 0003 defines it (adopted there)",
+    ]
+
+
+@pytest.mark.parametrize(("changed", "obj", "expected", "actual_words"), [
+    ({"column": "nullable"}, "tasks.priority", "column tasks.priority as revision 0007 defines it", "nullable"),
+    ({"check": "(priority > 0)"}, "ck_priority", "check constraint ck_priority on tasks as revision 0007 defines it",
+     "(priority > 0)"),
+    ({"index": "unique"}, "ix_tasks_priority", "index ix_tasks_priority on tasks as revision 0007 defines it",
+     "ix_tasks_priority"),
+    ({"table": "title"}, "projects", "table projects as revision 0003 defines it", "projects.title"),
+], ids=["column", "check", "index", "table"])
+def test_a_later_object_that_differs_is_one_refusable_difference(changed, obj, expected, actual_words) -> None:
+    from nakamura_misaki_db.catalog import Column
+
+    later = _later()
+    [(what, how)] = changed.items()
+    if what == "column":
+        actual = _with_later_objects(column=Column("priority", "integer", True, "0"))
+    elif what == "check":
+        actual = _with_later_objects(check=Check("ck_priority", how))
+    elif what == "index":
+        actual = _with_later_objects(index=Index("ix_tasks_priority", ("priority",), True))
+    else:
+        actual = _with_later_objects(table=replace_column(later.tables["projects"][1], "title", type=varchar(10)))
+    left, kept = _accept(actual)
+    [d] = left
+    assert (d.kind, d.object, d.expected) == (DiffKind.LATER_OBJECT_DIFFERS, obj, expected)
+    assert actual_words in str(d.actual), d.actual
+    assert d in blocking(left)  # the later revision would refuse it: so does the bridge, up front
+    assert len(kept) == 3
+
+
+def test_differences_that_are_not_later_objects_pass_through() -> None:
+    actual = _with_later_objects()
+    actual = dataclasses.replace(actual, tables={**actual.tables, "tasks": replace_column(
+        actual.tables["tasks"], "title", type=varchar(200))})
+    left, kept = _accept(actual)
+    assert [(d.kind, d.object) for d in left] == [(DiffKind.COLUMN_TYPE, "tasks.title")]
+    assert len(kept) == 4
