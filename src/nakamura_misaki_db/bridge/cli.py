@@ -245,20 +245,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    from ..lint import default_versions_dir, lint_versions
+    # The same check as `nakamura-db lint`, which owns it; kept here for the commands people know.
+    from ..devtools.cli import cmd_lint as lint
 
-    directory = Path(args.versions) if args.versions else default_versions_dir()
-    if not directory.is_dir():
-        raise BadInput(f"{directory} is not a directory")
-    findings = lint_versions(directory)
-    if args.json:
-        print(json.dumps([{"file": f.file, "reason": f.reason} for f in findings], ensure_ascii=False, indent=2))
-    else:
-        for f in findings:
-            print(f)
-        if not findings:
-            print(f"{directory}: migrations are clean")
-    return EXIT_REFUSED if findings else EXIT_OK
+    return lint(args)
 
 
 COMMANDS = {"status": cmd_status, "plan": cmd_plan, "apply": cmd_apply, "demo": cmd_demo, "lint": cmd_lint,
