@@ -165,6 +165,23 @@ def test_no_python_warning_without_a_runtime_directory(command: list[str], tmp_p
     assert result.returncode in (0, 1), result.stderr  # dev-db status exits 1 when no dev server runs
 
 
+def test_a_runtime_directory_left_with_a_wide_mode_is_made_private(tmp_path: Path) -> None:
+    # CI met this: our runtime directory already existed with mode 0755 (made by an earlier
+    # run under another umask) and platformdirs warned "has mode 0755, not 0700" on every start.
+    import tempfile
+
+    runtime = Path(tempfile.gettempdir()) / f"nakamura-db-runtime-{os.getuid()}"
+    runtime.mkdir(exist_ok=True)
+    runtime.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k not in ("XDG_RUNTIME_DIR", "DATABASE_URL")}
+    env["NAKAMURA_DB_EMBEDDED_DIR"] = str(tmp_path / "embedded")
+    env["PYTHONWARNINGS"] = "default"
+    result = subprocess.run([str(BIN / "nakamura-db"), "dev-db", "status"], env=env, capture_output=True,
+                            text=True, timeout=180, check=False)
+    assert "Warning" not in result.stderr, result.stderr
+    assert runtime.stat().st_mode & 0o777 == 0o700
+
+
 def test_the_spinner_thread_never_outlives_a_step() -> None:
     import io
 

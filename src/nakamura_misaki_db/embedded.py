@@ -37,6 +37,14 @@ def _ensure_runtime_dir() -> None:
         return
     path = Path(tempfile.gettempdir()) / f"nakamura-db-runtime-{os.getuid()}"
     path.mkdir(mode=0o700, exist_ok=True)
+    # The directory may already exist with a wider mode (an earlier tool, a
+    # parents=True mkdir under the umask); platformdirs would warn and ignore it.
+    info = path.stat()
+    if info.st_uid != os.getuid():
+        # Someone else's directory under our name: never use it, take a fresh private one.
+        path = Path(tempfile.mkdtemp(prefix=f"nakamura-db-runtime-{os.getuid()}-"))
+    elif info.st_mode & 0o777 != 0o700:
+        path.chmod(0o700)
     os.environ["XDG_RUNTIME_DIR"] = str(path)
 
 
