@@ -11,6 +11,7 @@ import dataclasses
 
 import pytest
 
+from nakamura_misaki_db.bridge.steps import Refusal
 from nakamura_misaki_db.catalog import Unique
 from nakamura_misaki_db.dbstate import DbKind, classify
 from nakamura_misaki_db.diff import diff
@@ -129,6 +130,35 @@ def test_default_drop_is_described_as_a_drop() -> None:
     [step] = _plan(actual).steps
     assert step.summary == "drop server defaults on tasks: title"
     assert step.sql == ['ALTER TABLE "public"."tasks" ALTER COLUMN "title" DROP DEFAULT']
+
+
+def test_a_column_the_target_makes_nullable_drops_not_null_without_reading_rows() -> None:
+    actual = _full(tasks=with_rows(replace_column(tasks(), "description", nullable=False)))
+    planned = _plan(actual)
+    assert planned.refusals == []
+    [alter] = planned.steps
+    assert alter.summary == "alter columns of tasks: description nullable"
+    assert alter.sql == ['ALTER TABLE "public"."tasks" ALTER COLUMN "description" DROP NOT NULL']
+    assert alter.safety == "catalog-only"  # dropping NOT NULL reads no row
+
+
+def test_not_null_is_refused_while_rows_hold_null_naming_their_keys() -> None:
+    actual = _full(tasks=with_rows(replace_column(tasks(), "title", nullable=True)))
+    planned = _plan(actual, DataFacts(nulls={("tasks", "title"): ["k1", "k2"]}))
+    assert planned.steps == []
+    assert planned.refusals == [Refusal("tasks.title", "must be NOT NULL but rows have NULL (keys: k1, k2)",
+                                        "fill those values, then plan again")]
+
+
+def test_not_null_without_null_rows_is_set_and_checked_by_a_scan() -> None:
+    actual = _full(tasks=with_rows(replace_column(tasks(), "title", nullable=True)))
+    [alter] = _plan(actual, DataFacts(nulls={("tasks", "title"): []})).steps
+    assert alter.summary == "alter columns of tasks: title NOT NULL (checked)"
+    assert alter.sql == ['ALTER TABLE "public"."tasks" ALTER COLUMN "title" SET NOT NULL']
+    assert alter.safety == "validates data"  # SET NOT NULL reads every row
+    # An empty table has nothing to read.
+    [empty] = _plan(_full(tasks=replace_column(tasks(), "title", nullable=True))).steps
+    assert empty.sql == alter.sql and empty.safety == "catalog-only"
 
 
 # -- constraints ---------------------------------------------------------------------------------

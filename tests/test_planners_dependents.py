@@ -1,0 +1,87 @@
+"""The open-world planner (bridge/planners/dependents.py) as a pure function: dependents built by hand.
+
+Each test sets up what ``dependents.inspect_dependents`` would have read
+around the plan (a foreign key into a table, a function naming it, a view
+over a column ...) and says, from the module's docstring and section 7 of
+MIGRATION_GUIDE.md, which refusal (object, problem, what to do) or which
+wrapped step must come out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from nakamura_misaki_db.bridge.steps import Refusal
+from nakamura_misaki_db.dependents import Dependents, Mention, ReferencingKey
+from nakamura_misaki_db.facts import DataFacts
+
+from .catalogs import tasks
+from .test_planners import _full, _plan
+
+
+def _key(schema: str, table: str, name: str, ref_table: str, on_delete: str = "NO ACTION",
+         columns: tuple[str, ...] = ("note_id",), ref_columns: tuple[str, ...] = ("id",),
+         affected_rows: int = 0) -> ReferencingKey:
+    return ReferencingKey(schema, table, name, columns, ref_table, ref_columns, on_delete,
+                          f"FOREIGN KEY ({', '.join(columns)}) REFERENCES {ref_table}({', '.join(ref_columns)})",
+                          affected_rows)
+
+
+def _legacy(*names: str):
+    """The target plus legacy-only tables (S4's notes, sessions): each moves to the archive."""
+    return _full(**{n: dataclasses.replace(tasks(), name=n) for n in names})
+
+
+# -- a table that moves to the archive -----------------------------------------------------------
+
+def test_a_foreign_key_into_a_table_that_moves_to_the_archive_is_refused() -> None:
+    deps = Dependents(referencing=[_key("public", "reminders", "reminders_note_id_fkey", "public.notes")])
+    planned = _plan(_legacy("notes"), DataFacts(dependents=deps))
+    assert [s.action for s in planned.steps] == ["archive_table"]
+    assert planned.refusals == [Refusal(
+        "foreign key public.reminders.reminders_note_id_fkey",
+        "points into notes, which must move to the archive",
+        "drop or rework public.reminders.reminders_note_id_fkey first, then plan again")]
+
+
+def test_a_foreign_key_between_two_tables_that_both_move_is_not_refused() -> None:
+    # sessions moves too: the key goes to the archive with both ends.
+    deps = Dependents(referencing=[_key("public", "sessions", "sessions_note_id_fkey", "public.notes")])
+    planned = _plan(_legacy("notes", "sessions"), DataFacts(dependents=deps))
+    assert sorted(s.object for s in planned.steps) == ["notes", "sessions"]
+    assert planned.refusals == []
+
+
+def test_a_key_from_another_schema_is_refused_even_if_a_moving_public_table_has_its_name() -> None:
+    # audit.sessions stays where it is; only public.sessions moves with notes.
+    deps = Dependents(referencing=[_key("audit", "sessions", "sessions_note_id_fkey", "public.notes")])
+    planned = _plan(_legacy("notes", "sessions"), DataFacts(dependents=deps))
+    assert [r.object for r in planned.refusals] == ["foreign key audit.sessions.sessions_note_id_fkey"]
+
+
+def test_a_key_into_a_table_that_stays_is_no_concern_of_the_archived_one() -> None:
+    deps = Dependents(referencing=[_key("public", "reminders", "reminders_task_id_fkey", "public.tasks")])
+    planned = _plan(_legacy("notes"), DataFacts(dependents=deps))
+    assert [s.action for s in planned.steps] == ["archive_table"]
+    assert planned.refusals == []
+
+
+def test_a_function_that_names_a_table_moving_to_the_archive_is_refused_with_its_text() -> None:
+    mention = Mention("function", "public.count_notes()", "notes", "SELECT count(*) FROM notes")
+    other = Mention("function", "public.count_sessions()", "sessions", "SELECT count(*) FROM sessions")
+    deps = Dependents(table_mentions={"notes": [mention], "sessions": [other]})
+    planned = _plan(_legacy("notes"), DataFacts(dependents=deps))
+    assert planned.refusals == [Refusal(
+        "function public.count_notes()",
+        "names table notes, which moves to legacy_archive: it would fail when it runs (SELECT count(*) FROM notes)",
+        "change or drop it before the bridge (the table will be legacy_archive.notes), then plan again")]
+
+
+def test_referencing_into_lists_only_the_keys_into_that_table() -> None:
+    from nakamura_misaki_db.bridge.planners.dependents import referencing_into
+
+    into_notes = _key("public", "reminders", "reminders_note_id_fkey", "public.notes")
+    into_tasks = _key("public", "reminders", "reminders_task_id_fkey", "public.tasks")
+    deps = Dependents(referencing=[into_notes, into_tasks])
+    assert referencing_into(deps, "notes") == [into_notes]
+    assert referencing_into(deps, "sessions") == []
