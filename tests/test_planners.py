@@ -11,14 +11,14 @@ import dataclasses
 
 import pytest
 
-from nakamura_misaki_db.bridge.steps import Refusal
+from nakamura_misaki_db.bridge.steps import Refusal, Step
 from nakamura_misaki_db.catalog import Unique
 from nakamura_misaki_db.dbstate import DbKind, classify
 from nakamura_misaki_db.diff import diff
 from nakamura_misaki_db.facts import DataFacts, Duplicates
 from nakamura_misaki_db.target import target_catalog
 
-from .catalogs import TS, catalog, conversations, replace_column, tasks, varchar, with_rows
+from .catalogs import TS, catalog, col, conversations, replace_column, tasks, varchar, with_rows
 
 TARGET = target_catalog()
 CHAIN = ["0001", "0002"]
@@ -218,6 +218,103 @@ def test_an_index_under_another_name_is_renamed_not_rebuilt() -> None:
     assert [(s.action, s.object) for s in steps] == [("rename_index", "idx_tasks_assignee_status")]
 
 
+def test_every_removal_on_a_table_is_one_step_in_a_fixed_order_with_its_reason() -> None:
+    """Drops of keys, uniques and checks, then index renames and drops, then what is recreated: each with
+    its own SQL, reason, lock and the table's row estimate (written out whole: the plan file is reviewed)."""
+    from nakamura_misaki_db.catalog import Check, ForeignKey, Index
+
+    es = TARGET.tables["employee_skills"]
+    employee_fk, skill_fk = es.foreign_keys
+    actual = dataclasses.replace(
+        es, estimated_rows=2500, has_rows=True,
+        foreign_keys=(dataclasses.replace(employee_fk, on_delete=None), skill_fk,
+                      ForeignKey("employee_skills_legacy_fkey", ("skill_id",), "business_skills", ("skill_id",), None)),
+        uniques=(Unique("uq_employee_skill", ("employee_id",)), Unique("uq_employee_skill_old", ("skill_id",))),
+        checks=(Check("ck_old", "acquired_at <= updated_at"),),
+        indexes=(Index("idx_es_employee", ("employee_id",), False),  # the target's idx_employee_skills_employee
+                 Index("idx_employee_skills_skill", ("skill_id", "employee_id"), False),
+                 Index("idx_old", ("acquired_at",), False)))
+    planned = _plan(_full(employee_skills=actual))
+    assert planned.refusals == []
+    t, x = '"public"."employee_skills"', ["ACCESS EXCLUSIVE on employee_skills"]
+
+    def drop(action, obj, summary, sql, reason):
+        return Step(action, obj, summary, [sql], reason, "catalog-only", "employee_skills", 2500, x)
+
+    recreated = "its definition differs; it is recreated below"
+    build, *removals, create, attach, add_fk = planned.steps
+    assert build.action == "build_unique_index" and build.object == "uq_employee_skill"
+    assert removals == [
+        drop("drop_foreign_key", "employee_skills_employee_id_fkey",
+             "drop foreign key employee_skills_employee_id_fkey on employee_skills",
+             f'ALTER TABLE {t} DROP CONSTRAINT "employee_skills_employee_id_fkey"', recreated),
+        drop("drop_foreign_key", "employee_skills_legacy_fkey", "drop foreign key employee_skills_legacy_fkey on "
+             "employee_skills", f'ALTER TABLE {t} DROP CONSTRAINT "employee_skills_legacy_fkey"',
+             "the target does not have it"),
+        drop("drop_unique", "uq_employee_skill", "drop unique constraint uq_employee_skill on employee_skills",
+             f'ALTER TABLE {t} DROP CONSTRAINT "uq_employee_skill"', recreated),
+        drop("drop_unique", "uq_employee_skill_old", "drop unique constraint uq_employee_skill_old on employee_skills",
+             f'ALTER TABLE {t} DROP CONSTRAINT "uq_employee_skill_old"', "the target does not have it"),
+        drop("drop_check", "ck_old", "drop check constraint ck_old on employee_skills",
+             f'ALTER TABLE {t} DROP CONSTRAINT "ck_old"', "the target does not have it"),
+        Step("rename_index", "idx_es_employee", "rename index idx_es_employee -> idx_employee_skills_employee",
+             ['ALTER INDEX "public"."idx_es_employee" RENAME TO "idx_employee_skills_employee"'],
+             "same definition as the target's idx_employee_skills_employee, another name", "catalog-only",
+             "employee_skills", 2500, ["SHARE UPDATE EXCLUSIVE on employee_skills"]),
+        drop("drop_index", "idx_old", "drop index idx_old on employee_skills", 'DROP INDEX "public"."idx_old"',
+             "the target does not have it (an index holds no data)"),
+        drop("drop_index", "idx_employee_skills_skill", "drop index idx_employee_skills_skill on employee_skills "
+             "(recreated below)", 'DROP INDEX "public"."idx_employee_skills_skill"',
+             "its definition differs from the target's"),
+    ]
+    assert create == Step("create_index", "idx_employee_skills_skill",
+                          "create index idx_employee_skills_skill on employee_skills",
+                          ["CREATE INDEX idx_employee_skills_skill ON public.employee_skills (skill_id)"],
+                          "the target has this index", "builds index", "employee_skills", 2500,
+                          ["SHARE on employee_skills"])
+    assert attach.action == "add_unique" and attach.object == "uq_employee_skill"
+    assert add_fk == Step("add_foreign_key", "employee_skills_employee_id_fkey",
+                          "add foreign key employee_skills_employee_id_fkey on employee_skills -> employees",
+                          ["ALTER TABLE public.employee_skills ADD CONSTRAINT employee_skills_employee_id_fkey "
+                           "FOREIGN KEY(employee_id) REFERENCES public.employees (employee_id) ON DELETE CASCADE"],
+                          "the target has this foreign key", "validates data", "employee_skills", 2500,
+                          ["SHARE ROW EXCLUSIVE on employee_skills", "SHARE ROW EXCLUSIVE on employees"])
+
+
+def test_an_empty_table_without_an_estimate_counts_zero_rows_in_its_steps() -> None:
+    from nakamura_misaki_db.catalog import Check, Index
+
+    t = dataclasses.replace(tasks(), estimated_rows=None, checks=(Check("ck_old", "true"),),
+                            indexes=(*tasks().indexes, Index("idx_tasks_assignee_due", ("assignee_user_id", "due_at"),
+                                                             False)))
+    steps = _plan(_full(tasks=t)).steps
+    assert [(s.action, s.rows) for s in steps] == [("drop_check", 0), ("drop_index", 0)]
+
+
+def test_a_check_constraint_of_the_target_is_dropped_and_added_back_validating_rows() -> None:
+    from nakamura_misaki_db.bridge.planners.constraints import plan_additions, plan_removals
+    from nakamura_misaki_db.diff import Difference, DiffKind
+
+    # 0001 has no check constraint; a later target might: the planners already know how.
+    changed = Difference(DiffKind.CHECK_DEFINITION, "ck_tasks_title", "tasks", expected="length(title) > 0",
+                         actual="title <> ''")
+    missing = Difference(DiffKind.MISSING_CHECK, "ck_tasks_due", "tasks", expected="due_at > created_at")
+    table = with_rows(tasks(), 40)
+    removed, still_missing = plan_removals(table, [changed, missing])
+    assert removed.steps == [Step("drop_check", "ck_tasks_title", "drop check constraint ck_tasks_title on tasks",
+                                  ['ALTER TABLE "public"."tasks" DROP CONSTRAINT "ck_tasks_title"'],
+                                  "its definition differs; it is recreated below", "catalog-only", "tasks", 40,
+                                  ["ACCESS EXCLUSIVE on tasks"])]
+    assert still_missing == []
+    added = plan_additions(table, [changed, missing], [], DataFacts(), "run")
+    assert added.steps == [
+        Step("add_check", name, f"add check constraint {name} on tasks",
+             [f'ALTER TABLE "public"."tasks" ADD CONSTRAINT "{name}" CHECK ({expression})'],
+             "the target has this check constraint (every row is checked)", "validates data", "tasks", 40,
+             ["ACCESS EXCLUSIVE on tasks"])
+        for name, expression in (("ck_tasks_title", "length(title) > 0"), ("ck_tasks_due", "due_at > created_at"))]
+
+
 # -- archive -------------------------------------------------------------------------------------
 
 def test_legacy_tables_move_to_the_archive_under_a_free_name() -> None:
@@ -233,6 +330,123 @@ def test_a_table_that_cannot_be_converted_is_archived_and_recreated() -> None:
     odd = dataclasses.replace(tasks(), primary_key=Unique("tasks_pkey", ("title",)))
     steps = _plan(_full(tasks=odd)).steps
     assert [(s.action, s.object) for s in steps] == [("archive_table", "tasks"), ("create_table", "tasks")]
+
+
+def _moving(actual) -> dict[str, str]:
+    from nakamura_misaki_db.bridge.planners.archive import tables_to_archive
+
+    return tables_to_archive(actual, TARGET, diff(actual, TARGET))
+
+
+SHAPE = "its shape cannot be converted without guessing: "
+
+
+@pytest.mark.parametrize(("table", "reason"), [
+    # S4's old handoffs: PK id instead of handoff_id (and an extra column): the key decides.
+    (dataclasses.replace(tasks(), primary_key=Unique("tasks_pkey", ("title",)),
+                         columns=(*tasks().columns, col("reminded_at", TS, True))),
+     SHAPE + "its primary key differs from the target's"),
+    (dataclasses.replace(tasks(), columns=(*tasks().columns, col("reminded_at", TS, True), col("id_old", "uuid"))),
+     SHAPE + "it has columns the target lacks (reminded_at, id_old)"),
+    (with_rows(dataclasses.replace(tasks(), columns=tuple(c for c in tasks().columns if c.name != "title"))),
+     SHAPE + "it lacks the required column title and has rows to fill it with"),
+    # Missing columns that can be added: nullable, or no row to fill.
+    (with_rows(dataclasses.replace(tasks(), columns=tuple(c for c in tasks().columns if c.name != "description"))),
+     None),
+    (dataclasses.replace(tasks(), columns=tuple(c for c in tasks().columns if c.name != "title")), None),
+])
+def test_tables_to_archive_says_why_a_shape_cannot_be_converted(table, reason) -> None:
+    assert _moving(_full(tasks=table)) == ({"tasks": reason} if reason else {})
+
+
+def test_a_missing_column_with_a_default_is_added_with_it_not_archived() -> None:
+    # handoffs.status: NOT NULL DEFAULT 'pending' (S1's handoffs lack the default, an S5 table the column).
+    handoffs = TARGET.tables["handoffs"]
+    actual = _full(handoffs=with_rows(dataclasses.replace(
+        handoffs, columns=tuple(c for c in handoffs.columns if c.name != "status"),
+        indexes=tuple(i for i in handoffs.indexes if i.name != "idx_handoffs_status"))))
+    planned = _plan(actual)
+    assert _moving(actual) == {}
+    alter = next(s for s in planned.steps if s.action == "alter_columns")
+    assert alter.summary == "alter columns of handoffs: add status"
+    assert alter.sql == ['ALTER TABLE "public"."handoffs" ADD COLUMN "status" character varying(20) '
+                         "DEFAULT 'pending'::character varying NOT NULL"]
+
+
+def test_only_the_table_that_differs_moves() -> None:
+    odd = dataclasses.replace(tasks(), columns=(*tasks().columns, col("reminded_at", TS, True)))
+    assert list(_moving(_full(tasks=odd))) == ["tasks"]
+    assert _moving(_full()) == {}
+
+
+def test_legacy_tables_move_for_being_legacy() -> None:
+    notes = dataclasses.replace(tasks(), name="notes")
+    assert _moving(_full(notes=notes)) == {"notes": "only a legacy revision created it; the target does not have it"}
+
+
+def test_archiving_a_table_moves_it_whole_and_cuts_its_keys_into_public() -> None:
+    # S4's old handoffs: task_id -> tasks.id ON DELETE SET NULL; notes -> sessions moves along with it.
+    from nakamura_misaki_db.catalog import ForeignKey
+
+    old = dataclasses.replace(
+        tasks(), name="handoffs", primary_key=Unique("handoffs_pkey", ("id",)),
+        foreign_keys=(ForeignKey("handoffs_task_id_fkey", ("task_id",), "tasks", ("id",), "SET NULL"),),
+        estimated_rows=1234, has_rows=True)
+    notes = dataclasses.replace(tasks(), name="notes", foreign_keys=(
+        ForeignKey("notes_session_id_fkey", ("session_id",), "sessions", ("id",), None),))
+    sessions = dataclasses.replace(tasks(), name="sessions", estimated_rows=None)
+    planned = _plan(_full(handoffs=old, notes=notes, sessions=sessions))
+    archived = {s.object: s for s in planned.steps if s.action == "archive_table"}
+    step = archived["handoffs"]
+    assert step.summary == "move table handoffs (1,234 rows) to legacy_archive.handoffs"
+    assert step.sql == ['CREATE SCHEMA IF NOT EXISTS "legacy_archive"',
+                        'ALTER TABLE "public"."handoffs" SET SCHEMA "legacy_archive"',
+                        'ALTER TABLE "legacy_archive"."handoffs" DROP CONSTRAINT "handoffs_task_id_fkey"']
+    assert step.reason == SHAPE + "its primary key differs from the target's"
+    assert (step.safety, step.table, step.rows, step.locks) == (
+        "moves data to archive", "handoffs", 1234, ["ACCESS EXCLUSIVE on handoffs"])
+    # A key between two tables that both move goes with them.
+    assert archived["notes"].sql == ['CREATE SCHEMA IF NOT EXISTS "legacy_archive"',
+                                     'ALTER TABLE "public"."notes" SET SCHEMA "legacy_archive"']
+    assert archived["sessions"].summary == "move table sessions (0 rows) to legacy_archive.sessions"
+    assert archived["sessions"].rows == 0
+    # The target's handoffs is created again, empty.
+    assert ("create_table", "handoffs") in [(s.action, s.object) for s in planned.steps]
+
+
+def test_archive_names_never_collide_with_earlier_runs_or_this_one() -> None:
+    from nakamura_misaki_db.bridge.planners.archive import archive_name, plan_archives
+
+    assert archive_name("notes", set()) == "notes"
+    assert archive_name("notes", {"notes", "notes_2"}) == "notes_3"
+    notes, notes_2 = dataclasses.replace(tasks(), name="notes"), dataclasses.replace(tasks(), name="notes_2")
+    actual = catalog(notes, notes_2)
+    planned = plan_archives(actual, {"notes": "legacy", "notes_2": "legacy"},
+                            DataFacts(archive_tables=frozenset({"notes"})))
+    # notes takes notes_2 in the archive, so public.notes_2 becomes notes_2_2.
+    assert [s.summary for s in planned.steps] == ["move table notes (0 rows) to legacy_archive.notes_2",
+                                                  "move table notes_2 (0 rows) to legacy_archive.notes_2_2"]
+
+
+# -- extension -----------------------------------------------------------------------------------
+
+def test_a_missing_vector_extension_is_created_in_public() -> None:
+    planned = _plan(dataclasses.replace(_full(), extensions={}))
+    [step] = planned.steps
+    assert (step.action, step.object, step.summary) == ("create_extension", "vector", "create extension vector")
+    assert step.sql == ['CREATE EXTENSION IF NOT EXISTS "vector" WITH SCHEMA "public"']
+    assert step.reason == "the target needs extension vector (may require a superuser)"
+    assert (step.safety, step.locks) == ("catalog-only", ["none on tables"])
+
+
+def test_a_vector_extension_in_another_schema_is_moved() -> None:
+    planned = _plan(dataclasses.replace(_full(), extensions={"vector": "extensions"}))
+    [step] = planned.steps
+    assert (step.action, step.object) == ("move_extension", "vector")
+    assert step.summary == "move extension vector to schema public"
+    assert step.sql == ['ALTER EXTENSION "vector" SET SCHEMA "public"']
+    assert step.reason == "extension vector lives in extensions, the target has it in public"
+    assert (step.safety, step.locks) == ("catalog-only", ["objects of the extension"])
 
 
 # -- classify ------------------------------------------------------------------------------------
