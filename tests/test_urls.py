@@ -86,3 +86,136 @@ def test_unreachable_server_fails_in_one_clear_line() -> None:
     assert len(failed) == 1
     assert "cannot connect to postgresql+psycopg://app:***@127.0.0.1:1/db" in failed[0]
     assert "connection refused" in failed[0]
+
+
+# -- pure: the one resolver, the shown form, the SQLAlchemy form (expected values from README's URL table) --
+
+def test_an_explicit_url_wins_over_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nakamura_misaki_db.urls import resolve_database_url
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://env_user@envhost/envdb")
+    url = resolve_database_url("postgresql://opt_user@opthost:6543/optdb")
+    assert (url.username, url.host, url.port, url.database) == ("opt_user", "opthost", 6543, "optdb")
+    # A bad explicit URL is named by the option it came from, not by DATABASE_URL (which is fine).
+    with pytest.raises(BadInput, match=r"^--target-url is not a valid database URL"):
+        resolve_database_url("nonsense", option="--target-url")
+
+
+@pytest.mark.parametrize("value", ["postgresql://env_user@envhost/envdb", "  postgresql://env_user@envhost/envdb "])
+def test_database_url_is_used_when_no_option_is_given(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    from nakamura_misaki_db.urls import resolve_database_url
+
+    monkeypatch.setenv("DATABASE_URL", value)
+    url = resolve_database_url(None, announce=lambda text: pytest.fail(f"announced {text!r}"))
+    assert (url.username, url.host, url.database) == ("env_user", "envhost", "envdb")
+    monkeypatch.setenv("DATABASE_URL", "mysql://u@h/d")
+    with pytest.raises(BadInput, match=r"^DATABASE_URL uses 'mysql', but only PostgreSQL is supported"):
+        resolve_database_url(None)
+
+
+@pytest.mark.parametrize("value", [None, "", "   "])
+def test_under_systemd_a_missing_database_url_is_an_error_not_the_embedded_server(
+        monkeypatch: pytest.MonkeyPatch, value: str | None) -> None:
+    from nakamura_misaki_db.urls import resolve_database_url
+
+    if value is None:
+        monkeypatch.delenv("DATABASE_URL", raising=False)
+    else:
+        monkeypatch.setenv("DATABASE_URL", value)
+    monkeypatch.setenv("INVOCATION_ID", "0123456789abcdef")
+    with pytest.raises(BadInput) as caught:
+        resolve_database_url(None, announce=lambda text: pytest.fail(f"announced {text!r}"))
+    assert str(caught.value) == (
+        "DATABASE_URL is not set, and under systemd the embedded PostgreSQL is never used: set DATABASE_URL in "
+        "the unit's environment (e.g. postgresql://USER:PASSWORD@HOST:5432/DBNAME)")
+
+
+def test_every_parsable_url_given_or_in_the_environment_is_a_password_to_scrub(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from nakamura_misaki_db.urls import candidate_urls
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:envpw@h/d")
+    found = candidate_urls("postgresql://u:optpw@h/d", None, "", "not a url")
+    assert [u.password for u in found] == ["optpw", "envpw"]
+    monkeypatch.delenv("DATABASE_URL")
+    assert [u.password for u in candidate_urls("postgresql://u:optpw@h/d")] == ["optpw"]
+
+
+@pytest.mark.parametrize(("raw", "shown"), [
+    ("postgresql://app:pw@db.example:5433/nakamura?sslmode=require",
+     "postgresql+psycopg://app:***@db.example:5433/nakamura?sslmode=require"),
+    ("postgresql://app@db.example/nakamura", "postgresql+psycopg://app@db.example/nakamura"),
+    ("postgresql://:pw@db.example/nakamura", "postgresql+psycopg://:***@db.example/nakamura"),
+    ("postgresql://app:pw@[::1]:5432/nakamura", "postgresql+psycopg://app:***@[::1]:5432/nakamura"),
+    ("postgresql://app@/nakamura?host=/run/postgresql", "postgresql+psycopg://app@/nakamura?host=%2Frun%2Fpostgresql"),
+    ("postgresql://app@h1,h2/nakamura", "postgresql+psycopg://app@/nakamura?host=h1%2Ch2"),
+    ("postgresql://us%40er:pw@h/na%2Fme", "postgresql+psycopg://us%40er:***@h/na%2Fme"),
+    ("postgresql://app@h", "postgresql+psycopg://app@h/"),
+    ("host=h user=app password=pw dbname=d", "postgresql+psycopg://app:***@h/d"),
+])
+def test_the_shown_form_keeps_everything_but_the_password(raw: str, shown: str) -> None:
+    from nakamura_misaki_db.urls import DatabaseUrl
+
+    url = DatabaseUrl.parse(raw)
+    assert url.masked() == shown
+    assert str(url) == shown and repr(url) == f"DatabaseUrl({shown!r})"
+
+
+@pytest.mark.parametrize(("raw", "host", "port", "query"), [
+    ("postgresql://app:pw@db.example:5433/nakamura?sslmode=require", "db.example", 5433, {"sslmode": "require"}),
+    ("postgresql://app:pw@/nakamura?host=/run/postgresql", None, None, {"host": "/run/postgresql"}),
+    ("postgresql://app:pw@h1,h2/nakamura", None, None, {"host": "h1,h2"}),
+    ("postgresql+asyncpg://app:pw@h/nakamura?ssl=require&command_timeout=60", "h", None, {"sslmode": "require"}),
+])
+def test_the_sqlalchemy_form_is_the_same_target_on_psycopg(raw: str, host: str | None, port: int | None,
+                                                            query: dict[str, str]) -> None:
+    from nakamura_misaki_db.urls import DatabaseUrl
+
+    url = DatabaseUrl.parse(raw).sqlalchemy_url()
+    assert url.drivername == "postgresql+psycopg"
+    assert (url.username, url.password, url.host, url.port, url.database) == ("app", "pw", host, port, "nakamura")
+    assert dict(url.query) == query
+
+
+def test_with_database_changes_only_the_database() -> None:
+    from nakamura_misaki_db.urls import DatabaseUrl
+
+    url = DatabaseUrl.parse("postgresql://app:pw@h:5433/one?sslmode=require")
+    other = url.with_database("two")
+    assert other.params == {**url.params, "dbname": "two"} and url.database == "one"
+
+
+def test_redaction_covers_the_raw_and_both_encoded_forms_longest_first() -> None:
+    from nakamura_misaki_db.urls import redact_secrets
+
+    text = "a p w@/x b p%20w%40%2Fx c p+w%40%2Fx d pw"
+    assert redact_secrets(text, ["p w@/x", "pw"]) == "a *** b *** c *** d ***"
+    # The longer secret goes first, so a shorter one inside it cannot leave its tail behind.
+    assert redact_secrets("token abc123", ["abc", "abc123"]) == "token ***"
+    assert redact("no password here", "postgresql://app@h/d", None, "not a url") == "no password here"
+
+
+def test_several_hosts_keep_their_ports() -> None:
+    from nakamura_misaki_db.urls import DatabaseUrl
+
+    url = DatabaseUrl.parse("postgresql://app:pw@h1:5432,h2:5433/nakamura")
+    assert url.masked() == "postgresql+psycopg://app:***@/nakamura?host=h1%2Ch2&port=5432%2C5433"
+    assert dict(url.sqlalchemy_url().query) == {"host": "h1,h2", "port": "5432,5433"}
+
+
+def test_a_multi_host_url_reaches_the_server(db_url: URL) -> None:
+    # libpq's failover form (the same server twice here): parsed, shown and connected without losing a port.
+    import sqlalchemy as sa
+
+    from nakamura_misaki_db.urls import DatabaseUrl
+
+    one = DatabaseUrl.of(db_url)
+    params = {**one.params, "host": f"{one.host},{one.host}"}
+    if one.params.get("port"):
+        params["port"] = f"{one.params['port']},{one.params['port']}"
+    twice = DatabaseUrl(params)
+    assert "***" in twice.masked() or twice.password is None
+    engine = sa.create_engine(twice.sqlalchemy_url(), poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT current_database()")).scalar() == one.database
+    engine.dispose()

@@ -65,10 +65,13 @@ class DatabaseUrl:
         elif "=" not in text:
             raise BadInput(f"{source} is not a valid database URL; expected a URL like {EXAMPLE}")
         params = _conninfo(text, source)
-        if not re.fullmatch(r"\d+(,\d+)*", params.get("port", "0")):
+        # One port per host, each may be empty (libpq's multi-host form reads "h1,h2" as port ",").
+        if not re.fullmatch(r"\d*(,\d*)*", params.get("port", "")):
             raise BadInput(f"{source} is not a valid database URL (its port is not a number); "
                            f"expected a URL like {EXAMPLE}")
-        if "@" in params.get("host", "") or "@" in params.get("user", ""):
+        # An unencoded '@' in the password leaves one in the host; a user name may hold a
+        # percent-encoded one (user@server on some hosted services), which is not a mistake.
+        if "@" in params.get("host", ""):
             raise BadInput(f"{source} has an '@' inside the user or password: percent-encode it as %40 "
                            f"(expected a URL like {EXAMPLE})")
         return cls(params)
@@ -130,10 +133,12 @@ class DatabaseUrl:
         netloc = ""
         if host and not host.startswith("/") and "," not in host:
             netloc = f"[{host}]" if ":" in host else host
-        elif host:
-            p = {"host": host, **p}
-        if port:
-            netloc += f":{port}"
+            if port:
+                netloc += f":{port}"
+        elif host:  # a socket directory or several hosts: shown as libpq reads them, in the query
+            p = {"host": host, **({"port": port} if port and port.strip(",") else {}), **p}
+        elif port:
+            netloc = f":{port}"
         path = "/" + quote(db, safe="") if db else "/"
         query = ("?" + urlencode(p)) if p else ""
         return f"{MIGRATION_DRIVER}://{userinfo}{netloc}{path}{query}"
@@ -148,6 +153,8 @@ class DatabaseUrl:
         if host and (host.startswith("/") or "," in host):
             query["host"] = host
             host = None
+            if p.get("port", "").strip(","):  # one port per host: only libpq's own form holds them
+                query["port"] = p["port"]
         return URL.create(MIGRATION_DRIVER, username=p.get("user"), password=p.get("password"),
                           host=host, port=self.port, database=p.get("dbname"), query=query)
 
