@@ -116,7 +116,9 @@ class DatabaseState:
                     "removes the stale legacy row")
         if self.drift == 0:
             return "the schema already equals 0001: `baseline-bridge apply` only records the revision"
-        return "run `baseline-bridge plan` to see the reconciliation, then `baseline-bridge apply`"
+        lost = ("if it was migrated by this chain and only lost its version row, `nakamura-db recover-version`; "
+                "otherwise " if not self.alembic_version else "")
+        return f"{lost}run `baseline-bridge plan` to see the reconciliation, then `baseline-bridge apply`"
 
     def refusal(self) -> str:
         """The one message every command gives when it cannot act on this state (nothing was changed)."""
