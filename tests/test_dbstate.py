@@ -88,7 +88,10 @@ STATES: dict[str, tuple[Catalog, DbKind, str, str]] = {
                            f"legacy (legacy revision 003_add_slack_users_table of {RETIRED}; "
                            "alembic_version = 003_add_slack_users_table)", RECONCILE),
     "no version table, drifted": (at(None, NARROW_TITLE, conversations(), employee_skills()), DbKind.LEGACY,
-                                  "legacy (no legacy revision recorded; no alembic_version)", RECONCILE),
+                                  "legacy (no legacy revision recorded; no alembic_version)",
+                                  # with no version row it may be a database of this chain that lost it
+                                  "if it was migrated by this chain and only lost its version row, "
+                                  "`nakamura-db recover-version`; otherwise " + RECONCILE),
 }
 
 
