@@ -127,8 +127,8 @@ class DatabaseState:
                     "the schema must be reconciled before it can be migrated")
         elif self.kind == DbKind.LEGACY:
             what = (f"the database differs from revision 0001 in {self.drift} way(s) ({self.blocking} of them "
-                    f"only baseline-bridge can close) and has {self.version_text()}: it was not built by this "
-                    "migration chain")
+                    f"only baseline-bridge can close) and has {self.version_text()}: nothing records that this "
+                    "migration chain built it")
         elif self.kind == DbKind.MIXED:
             what = (f"alembic_version holds revision {self.revision} of this chain and the stale legacy id "
                     f"{', '.join(self.legacy_ids)}")
