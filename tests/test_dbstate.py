@@ -88,7 +88,10 @@ STATES: dict[str, tuple[Catalog, DbKind, str, str]] = {
                            f"legacy (legacy revision 003_add_slack_users_table of {RETIRED}; "
                            "alembic_version = 003_add_slack_users_table)", RECONCILE),
     "no version table, drifted": (at(None, NARROW_TITLE, conversations(), employee_skills()), DbKind.LEGACY,
-                                  "legacy (no legacy revision recorded; no alembic_version)", RECONCILE),
+                                  "legacy (no legacy revision recorded; no alembic_version)",
+                                  # with no version row it may be a database of this chain that lost it
+                                  "if it was migrated by this chain and only lost its version row, "
+                                  "`nakamura-db recover-version`; otherwise " + RECONCILE),
 }
 
 
@@ -209,8 +212,9 @@ REFUSALS: dict[str, str] = {
         "`baseline-bridge apply` only records the revision."),
     "no version table, drifted": (
         "the database differs from revision 0001 in 1 way(s) (1 of them only baseline-bridge can close) and has "
-        "no alembic_version: it was not built by this migration chain. Nothing was changed. Next: run "
-        "`baseline-bridge plan` to see the reconciliation, then `baseline-bridge apply`."),
+        "no alembic_version: nothing records that this migration chain built it. Nothing was changed. Next: if "
+        "it was migrated by this chain and only lost its version row, `nakamura-db recover-version`; otherwise "
+        "run `baseline-bridge plan` to see the reconciliation, then `baseline-bridge apply`."),
     "mixed": (
         "alembic_version holds revision 0001 of this chain and the stale legacy id 001, 006. Nothing was "
         "changed. Next: run `baseline-bridge plan`, then `baseline-bridge apply`: it verifies the schema and "
@@ -237,7 +241,9 @@ def test_refusal_of_drift_with_an_empty_version_table_counts_every_way() -> None
     database = at((), NARROW_TITLE, replace_column(conversations(), "user_id", nullable=True))
     assert classify(database, TARGET, CHAIN).refusal() == (
         "the database differs from revision 0001 in 3 way(s) (2 of them only baseline-bridge can close) and has "
-        "alembic_version is empty: it was not built by this migration chain. Nothing was changed. Next: run "
+        "alembic_version is empty: nothing records that this migration chain built it. Nothing was changed. "
+        "Next: if it "
+        "was migrated by this chain and only lost its version row, `nakamura-db recover-version`; otherwise run "
         "`baseline-bridge plan` to see the reconciliation, then `baseline-bridge apply`.")
 
 

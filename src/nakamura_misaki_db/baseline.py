@@ -24,8 +24,10 @@ from .facts import count_duplicates, orphan_keys
 from .quoting import ident
 
 BRIDGE_HINT = (
-    "Nothing was changed. This database was not built by this migration chain: "
-    "run `baseline-bridge plan` to see how it would be reconciled, then `baseline-bridge apply`."
+    "Nothing was changed. If this database was migrated by this chain and only lost its alembic_version row, "
+    "run `nakamura-db recover-version`: it records head if the schema equals it. Otherwise it was not built by "
+    "this migration chain: run `baseline-bridge plan` to see how it would be reconciled, then "
+    "`baseline-bridge apply`."
 )
 
 

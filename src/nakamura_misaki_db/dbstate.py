@@ -116,7 +116,9 @@ class DatabaseState:
                     "removes the stale legacy row")
         if self.drift == 0:
             return "the schema already equals 0001: `baseline-bridge apply` only records the revision"
-        return "run `baseline-bridge plan` to see the reconciliation, then `baseline-bridge apply`"
+        lost = ("if it was migrated by this chain and only lost its version row, `nakamura-db recover-version`; "
+                "otherwise " if not self.alembic_version else "")
+        return f"{lost}run `baseline-bridge plan` to see the reconciliation, then `baseline-bridge apply`"
 
     def refusal(self) -> str:
         """The one message every command gives when it cannot act on this state (nothing was changed)."""
@@ -125,8 +127,8 @@ class DatabaseState:
                     "the schema must be reconciled before it can be migrated")
         elif self.kind == DbKind.LEGACY:
             what = (f"the database differs from revision 0001 in {self.drift} way(s) ({self.blocking} of them "
-                    f"only baseline-bridge can close) and has {self.version_text()}: it was not built by this "
-                    "migration chain")
+                    f"only baseline-bridge can close) and has {self.version_text()}: nothing records that this "
+                    "migration chain built it")
         elif self.kind == DbKind.MIXED:
             what = (f"alembic_version holds revision {self.revision} of this chain and the stale legacy id "
                     f"{', '.join(self.legacy_ids)}")

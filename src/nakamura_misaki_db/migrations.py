@@ -45,18 +45,19 @@ def alembic_config(url: DatabaseUrl | None = None, *, stdout=None) -> Config:
     return cfg
 
 
-def head_revision() -> str:
+def head_revision(cfg: Config | None = None) -> str:
+    """The newest revision of this release's scripts (or of ``cfg``'s)."""
     from alembic.script import ScriptDirectory
 
-    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+    heads = ScriptDirectory.from_config(cfg or alembic_config()).get_heads()
     return heads[0] if len(heads) == 1 else ",".join(heads)
 
 
-def chain_revisions() -> list[str]:
-    """This release's revisions, oldest first (the chain is linear: lint enforces it)."""
+def chain_revisions(cfg: Config | None = None) -> list[str]:
+    """This release's revisions (or ``cfg``'s), oldest first (the chain is linear: lint enforces it)."""
     from alembic.script import ScriptDirectory
 
-    return [r.revision for r in reversed(list(ScriptDirectory.from_config(alembic_config()).walk_revisions()))]
+    return [r.revision for r in reversed(list(ScriptDirectory.from_config(cfg or alembic_config()).walk_revisions()))]
 
 
 def known_revisions() -> set[str]:
