@@ -253,3 +253,31 @@ def test_downgrade_refuses_to_drop_tables_with_rows(db_url: URL) -> None:
     command.downgrade(cfg, "base")
     assert scalar(db_url, "SELECT to_regclass('public.tasks')") is None
     assert scalar(db_url, "SELECT to_regtype('task_status')") is None
+
+
+def test_the_downgrade_refusal_names_every_table_with_rows_in_drop_order(db_url: URL) -> None:
+    from alembic import command
+
+    from .helpers import alembic_config
+
+    upgrade(db_url, "0001")
+    execute_sql(db_url, spec_sql.SAMPLE_ROWS_SQL + "; DELETE FROM handoffs")
+    before = fingerprint(db_url)
+    with pytest.raises(CommandError) as refused:
+        command.downgrade(alembic_config(db_url), "base")
+    # Drop order: employee_skills before employees and business_skills (its foreign keys point at them);
+    # handoffs is empty, so it is not named.
+    assert str(refused.value) == (
+        "downgrading 0001 would drop tables that hold rows: employee_skills, tasks, employees, conversations, "
+        "business_skills. Back them up, then rerun with `alembic -x allow_data_loss=true downgrade base`. "
+        "Nothing was changed.")
+    assert fingerprint(db_url) == before
+
+    cfg = alembic_config(db_url)
+    cfg.cmd_opts = type("Opts", (), {"x": ["allow_data_loss=true"]})()
+    command.downgrade(cfg, "base")
+    assert rows(db_url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1") == [
+        ("alembic_version",)]
+    assert rows(db_url, "SELECT typname FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid") == []
+    # The vector extension stays: a separate superuser service owns it on production.
+    assert scalar(db_url, "SELECT count(*) FROM pg_extension WHERE extname = 'vector'") == 1

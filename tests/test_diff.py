@@ -209,3 +209,17 @@ def test_differences_that_are_not_later_objects_pass_through() -> None:
     left, kept = _accept(actual)
     assert [(d.kind, d.object) for d in left] == [(DiffKind.COLUMN_TYPE, "tasks.title")]
     assert len(kept) == 4
+
+
+@pytest.mark.parametrize(("primary_key", "shown"), [
+    (None, "none"),
+    (Unique("pk_tasks", ("id",)), {"name": "pk_tasks", "columns": ["id"]}),
+    (Unique("tasks_pkey", ("id", "title")), {"name": "tasks_pkey", "columns": ["id", "title"]}),
+])
+def test_a_primary_key_difference_shows_both_keys(primary_key: Unique | None, shown: object) -> None:
+    # target-schema.md: tasks.id is the primary key `tasks_pkey`.
+    actual = _table("tasks", lambda t: dataclasses.replace(t, primary_key=primary_key))(EXPECTED)
+    [difference] = diff(actual, EXPECTED)
+    assert (difference.kind, difference.object) == (DiffKind.PRIMARY_KEY, "tasks")
+    assert difference.expected == {"name": "tasks_pkey", "columns": ["id"]}
+    assert difference.actual == shown

@@ -164,3 +164,29 @@ def test_a_statement_blocked_past_lock_timeout_is_recognised_and_described(engin
     assert message.startswith("a table lock was not granted within lock_timeout=200ms while running: "
                               "ALTER TABLE tasks ADD COLUMN colour text.")
     assert message.endswith("Retry when it is idle, or raise MIGRATION_LOCK_TIMEOUT.")
+
+
+class _Failed(Exception):
+    """What SQLAlchemy raises carries the statement it ran as ``.statement``; a plain error does not."""
+
+    def __init__(self, statement: str | None) -> None:
+        super().__init__("canceling statement due to lock timeout")
+        self.statement = statement
+
+
+def test_the_lock_timeout_message_in_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MIGRATION_LOCK_TIMEOUT", raising=False)
+    tail = ("Another session (probably the application) holds a lock on that table; nothing was changed. "
+            "Retry when it is idle, or raise MIGRATION_LOCK_TIMEOUT.")
+    statement = "ALTER TABLE tasks\n    ALTER COLUMN title TYPE varchar(50)"
+    assert lock_timeout_message(_Failed(statement), "2s") == (
+        "a table lock was not granted within lock_timeout=2s while running: "
+        f"ALTER TABLE tasks ALTER COLUMN title TYPE varchar(50). {tail}")
+    # No statement known: the sentence ends after the setting, which comes from the environment or 5s.
+    assert lock_timeout_message(ValueError("x")) == f"a table lock was not granted within lock_timeout=5s. {tail}"
+    assert lock_timeout_message(_Failed(None)) == f"a table lock was not granted within lock_timeout=5s. {tail}"
+    monkeypatch.setenv("MIGRATION_LOCK_TIMEOUT", "750ms")
+    assert lock_timeout_message(_Failed("")).startswith("a table lock was not granted within lock_timeout=750ms. ")
+    # A long statement is cut at 160 characters (a COPY of a whole table would flood the journal).
+    long = "UPDATE tasks SET title = " + "x" * 300
+    assert f"while running: {long[:160]}. Another" in lock_timeout_message(_Failed(long), "1s")

@@ -219,3 +219,17 @@ def test_a_multi_host_url_reaches_the_server(db_url: URL) -> None:
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT current_database()")).scalar() == one.database
     engine.dispose()
+
+
+def test_url_from_env_reads_the_named_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nakamura_misaki_db.urls import url_from_env
+
+    monkeypatch.setenv("TEST_DATABASE_URL", "postgresql://tester@testhost/testdb")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert url_from_env("TEST_DATABASE_URL").host == "testhost"
+    assert url_from_env() is None
+    monkeypatch.setenv("DATABASE_URL", "   ")
+    assert url_from_env() is None
+    monkeypatch.setenv("TEST_DATABASE_URL", "nonsense")
+    with pytest.raises(BadInput, match=r"^TEST_DATABASE_URL is not a valid database URL"):
+        url_from_env("TEST_DATABASE_URL")
