@@ -564,13 +564,13 @@ def test_autogenerate_with_default_entity_types_emits_one_drop_op(db_url: URL) -
     ]
 
 
-def drop_comparator_ops(url: URL, schemas: set[str | None], existing: list[object]) -> list[object]:
+def drop_comparator_ops(url: URL, schemas: set[str | None], existing: list[object], **opts: object) -> list[object]:
     """Run only our comparator, as alembic would, on a real connection."""
     eng = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         with eng.connect() as conn:
             context = MigrationContext.configure(
-                conn, opts={"include_schemas": False, "target_metadata": sa.MetaData()})
+                conn, opts={"target_metadata": sa.MetaData(), **opts})  # include_schemas: alembic's default
             upgrade_ops = UpgradeOps(list(existing))
             enum_drop_comparator(AutogenContext(context, sa.MetaData()), upgrade_ops, schemas)
             return list(upgrade_ops.ops)
@@ -600,6 +600,30 @@ def test_enum_drop_comparator_on_its_own(db_url: URL) -> None:
     registry.clear()
     register_entities([PGEnum("crm", "kept", labels=["x"])], entity_types=[PGExtension])
     assert drop_comparator_ops(db_url, {None}, []) == []
+
+
+def test_enum_drop_comparator_with_include_schemas_and_a_filter_on_reflected_objects(db_url: URL) -> None:
+    execute_sql(db_url, "CREATE SCHEMA sales; CREATE TYPE sales.stage AS ENUM ('lead'); "
+                        "CREATE TYPE sales.tier AS ENUM ('gold')")
+    register_entities([PGEnum("public", "task_status", labels=["todo"])], entity_types=[PGEnum])
+    # Without include_schemas (unset: alembic's default; or False) only the schemas alembic hands over and
+    # the registered ones are looked at.
+    assert drop_comparator_ops(db_url, {None}, []) == []
+    assert drop_comparator_ops(db_url, {None}, [], include_schemas=False) == []
+    # With it, every schema the inspector lists is.
+    assert summary(drop_comparator_ops(db_url, {None}, [], include_schemas=True)) == [
+        ("DropOp", "PGEnum: sales.stage"), ("DropOp", "PGEnum: sales.tier")]
+
+    # include_object is asked about the database's enum as a reflected object, as alembic does for tables.
+    asked: list[tuple[str, bool]] = []
+
+    def include_object(obj: object, name: str, type_: str, reflected: bool, compare_to: object) -> bool:
+        asked.append((name, reflected))
+        return not (reflected and name == "sales.tier")
+
+    ops = drop_comparator_ops(db_url, {None}, [], include_schemas=True, include_object=include_object)
+    assert summary(ops) == [("DropOp", "PGEnum: sales.stage")]
+    assert ("sales.tier", True) in asked
 
 
 def test_autogenerate_respects_include_object(db_url: URL) -> None:
