@@ -453,3 +453,50 @@ def test_bare_metadata_other_schema_identity_and_defaults(make_db: Callable[[], 
     assert "every INSERT through app.widgets fails" in str(findings[0])
     findings = check_app(metadata, head=True)
     assert [(f.where, f.kind) for f in findings] == [("app.widgets", "missing-table")]
+
+
+# -- library: what a report says it was checked against (in-process, for the mutation run) ----------------
+
+def test_a_report_names_what_it_checked_against_without_the_password(head_db: URL) -> None:
+    from nakamura_misaki_db.check_app import run_check
+
+    with_pw = head_db.set(password=MARKER)
+    report = run_check(fixed_orm.Base, database_url=with_pw)
+    assert report.compatible and report.errors == []
+    assert report.against == with_pw.set(drivername="postgresql+psycopg").render_as_string(hide_password=True)
+    assert MARKER not in report.against and "***" in report.against
+    assert report.timezone == HEAD_ZONE
+    assert report.tables == len(fixed_orm.Base.metadata.tables)
+    assert report.columns == sum(len(t.columns) for t in fixed_orm.Base.metadata.tables.values())
+    # The same given as a string: its parse errors are named by the option the command takes.
+    assert run_check(fixed_orm.Base, database_url=str(head_db.render_as_string(hide_password=False))).compatible
+    with pytest.raises(BadInput, match=r"^--database-url is not a valid database URL"):
+        run_check(fixed_orm.Base, database_url="nonsense")
+
+    on_head = run_check(fixed_orm.Base, head=True)
+    assert (on_head.against, on_head.timezone) == ("this release's head schema", None)
+    assert on_head.findings == report.findings
+
+
+def test_without_a_url_database_url_is_used(head_db: URL, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nakamura_misaki_db.check_app import run_check
+
+    monkeypatch.setenv("DATABASE_URL", head_db.set(password=MARKER).render_as_string(hide_password=False))
+    report = run_check(fixed_orm.Base)
+    assert report.timezone == HEAD_ZONE and MARKER not in report.against
+
+
+def test_the_incompatibility_error_lists_one_finding_per_indented_line(head_db: URL) -> None:
+    with_pw = head_db.set(password=MARKER)
+    with pytest.raises(AppIncompatible) as caught:
+        assert_compatible(incident_orm.Base, database_url=with_pw)
+    error = caught.value
+    shown = with_pw.set(drivername="postgresql+psycopg").render_as_string(hide_password=True)
+    assert error.against == shown
+    first, *lines = str(error).split("\n")
+    assert first == f"the application's models do not fit {shown} ({len(INCIDENT)} problem(s)):"
+    assert lines == [f"  {f}" for f in error.findings]
+    with pytest.raises(AppIncompatible) as on_head:
+        assert_compatible(incident_orm.Base, head=True)
+    assert on_head.value.against == "this release's head schema"
+

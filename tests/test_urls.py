@@ -233,3 +233,17 @@ def test_url_from_env_reads_the_named_variable(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("TEST_DATABASE_URL", "nonsense")
     with pytest.raises(BadInput, match=r"^TEST_DATABASE_URL is not a valid database URL"):
         url_from_env("TEST_DATABASE_URL")
+
+
+def test_a_sqlalchemy_url_with_a_space_in_a_query_value_keeps_it(db_url: URL) -> None:
+    # SQLAlchemy renders the space as '+', which libpq would read literally ("+statement_timeout").
+    import sqlalchemy as sa
+
+    from nakamura_misaki_db.urls import DatabaseUrl
+
+    url = DatabaseUrl.of(db_url.set(query={**db_url.query, "options": "-c statement_timeout=1234"}))
+    assert url.params["options"] == "-c statement_timeout=1234"
+    engine = sa.create_engine(url.sqlalchemy_url(), poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SHOW statement_timeout")).scalar() == "1234ms"
+    engine.dispose()

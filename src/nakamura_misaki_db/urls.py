@@ -83,7 +83,12 @@ class DatabaseUrl:
             return value
         if isinstance(value, str):
             return cls.parse(value)
-        return cls.parse(value.render_as_string(hide_password=False), source="URL")
+        # SQLAlchemy renders a space in a query value as '+', which libpq reads literally
+        # (`options=-c+statement_timeout=1`): encode the query ourselves, as libpq decodes it.
+        base = value.set(query={}).render_as_string(hide_password=False)
+        query = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, values in value.query.items()
+                         for v in (values if isinstance(values, tuple) else (values,)))
+        return cls.parse(base + (f"?{query}" if query else ""), source="URL")
 
     # -- views ---------------------------------------------------------------------------------
 
