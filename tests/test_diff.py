@@ -223,3 +223,48 @@ def test_a_primary_key_difference_shows_both_keys(primary_key: Unique | None, sh
     assert (difference.kind, difference.object) == (DiffKind.PRIMARY_KEY, "tasks")
     assert difference.expected == {"name": "tasks_pkey", "columns": ["id"]}
     assert difference.actual == shown
+
+
+def test_a_foreign_key_difference_shows_columns_reference_and_on_delete() -> None:
+    # target-schema.md: employee_skills.employee_id REFERENCES employees(employee_id) ON DELETE CASCADE.
+    wider = ForeignKey("employee_skills_employee_id_fkey", ("employee_id", "skill_id"), "employees",
+                       ("employee_id", "skill_id"), None)
+    actual = _table("employee_skills", lambda t: dataclasses.replace(
+        t, foreign_keys=(wider, t.foreign_keys[1])))(EXPECTED)
+    [difference] = diff(actual, EXPECTED)
+    assert difference.kind == DiffKind.FOREIGN_KEY_DEFINITION
+    assert difference.expected == {"columns": ["employee_id"], "references": "employees(employee_id)",
+                                   "on_delete": "CASCADE"}
+    assert difference.actual == {"columns": ["employee_id", "skill_id"],
+                                 "references": "employees(employee_id, skill_id)", "on_delete": None}
+
+
+@pytest.mark.parametrize(("expected", "actual", "line"), [
+    (None, None, "foreign key definition: fk_x"),
+    (None, ["a", "b"], "foreign key definition: fk_x (found (a, b))"),
+    ({"columns": ["a"], "on_delete": "CASCADE"}, None,
+     "foreign key definition: fk_x (expected columns=(a), on_delete=CASCADE)"),
+    ({"columns": ["a"], "on_delete": "CASCADE"}, {"columns": ("a", "b"), "on_delete": None},
+     "foreign key definition: fk_x: expected columns=(a), on_delete=CASCADE, found columns=(a, b), on_delete=None"),
+    ("varchar(50)", "varchar(100)", "foreign key definition: fk_x: expected varchar(50), found varchar(100)"),
+])
+def test_a_difference_in_one_line_as_plans_and_refusals_print_it(expected: object, actual: object,
+                                                                  line: str) -> None:
+    from nakamura_misaki_db.diff import Difference
+
+    assert Difference(DiffKind.FOREIGN_KEY_DEFINITION, "fk_x", "t", expected=expected, actual=actual).describe() \
+        == line
+
+
+def test_a_later_table_with_two_problems_is_one_difference_naming_both() -> None:
+    later = _later()
+    projects = replace_column(later.tables["projects"][1], "title", type=varchar(10))
+    projects = replace_column(projects, "description", nullable=False)
+    left, _ = _accept(_with_later_objects(table=projects))
+    [d] = left
+    assert (d.kind, d.object, d.table) == (DiffKind.LATER_OBJECT_DIFFERS, "projects", "projects")
+    problems = str(d.actual).split("; ")
+    assert len(problems) == 2, d.actual
+    assert problems[0] == ("column type: projects.title: expected character varying(500), "
+                           "found character varying(10)")
+    assert problems[1].startswith("column nullable: projects.description")

@@ -185,3 +185,28 @@ def test_labels_of_exactly_63_bytes_and_labels_from_a_generator() -> None:
     long = "x" * 60 + "状"
     assert PGEnum("public", "status", labels=[long]).labels == (long,)
     assert PGEnum("public", "status", labels=(label for label in ["b", "a"])).labels == ("b", "a")
+
+
+@pytest.mark.parametrize(("schema", "name", "variable"), [
+    ("public", "task_status", "public_task_status"),
+    ("CRM", "Deal-Stage", "crm_deal_stage"),       # lower case, anything but letters, digits and _ becomes _
+    ("1st", "kind", "enum_1st_kind"),              # not an identifier: prefixed
+])
+def test_the_variable_name_in_a_generated_migration(schema: str, name: str, variable: str) -> None:
+    from nakamura_misaki_db.pg_enum import PGEnum
+
+    assert PGEnum(schema, name, labels=["a"]).to_variable_name() == variable
+
+
+def test_from_python_enum_refuses_non_string_values_and_says_what_to_do() -> None:
+    import enum
+
+    from nakamura_misaki_db.pg_enum import PGEnum
+
+    class Level(enum.Enum):
+        LOW = 1
+
+    with pytest.raises(TypeError) as caught:
+        PGEnum.from_python_enum(Level, "level")
+    assert str(caught.value) == "Level.LOW has the non-str value 1; use string values or use_values=False"
+    assert PGEnum.from_python_enum(Level, "level", use_values=False).labels == ("LOW",)

@@ -247,3 +247,8 @@ def test_a_sqlalchemy_url_with_a_space_in_a_query_value_keeps_it(db_url: URL) ->
     with engine.connect() as conn:
         assert conn.execute(sa.text("SHOW statement_timeout")).scalar() == "1234ms"
     engine.dispose()
+
+
+def test_masked_never_echoes_what_it_cannot_parse() -> None:
+    assert masked("mysql://root:hunter2@db/x") == "<unparseable URL>"
+    assert masked("postgresql://app:hunter2@db/x") == "postgresql+psycopg://app:***@db/x"
