@@ -85,3 +85,62 @@ def test_referencing_into_lists_only_the_keys_into_that_table() -> None:
     deps = Dependents(referencing=[into_notes, into_tasks])
     assert referencing_into(deps, "notes") == [into_notes]
     assert referencing_into(deps, "sessions") == []
+
+
+# -- duplicates moving out of conversations: what follows them (ON DELETE CASCADE / SET NULL / SET DEFAULT) --
+
+def _duplicates_plan(*keys: ReferencingKey, table=None):
+    from nakamura_misaki_db.facts import Duplicates
+
+    from .catalogs import conversations, with_rows
+
+    actual = _full(conversations=table or with_rows(dataclasses.replace(conversations(), uniques=())))
+    facts = DataFacts(duplicates={("conversations", ("user_id", "channel_id")): Duplicates(3, 5)},
+                      dependents=Dependents(referencing=list(keys)))
+    return _plan(actual, facts)
+
+
+def test_rows_that_follow_moved_duplicates_are_archived_with_them_and_their_writers_wait() -> None:
+    cascade = _key("public", "reminders", "reminders_conversation_id_fkey", "public.conversations", "CASCADE",
+                   columns=("conversation_id",))
+    set_null = _key("crm", "calls", "calls_conversation_id_fkey", "public.conversations", "SET NULL",
+                    columns=("conversation_id",))
+    elsewhere = _key("public", "notes", "notes_task_id_fkey", "public.tasks", "CASCADE", columns=("task_id",))
+    no_action = _key("public", "links", "links_conversation_id_fkey", "public.conversations", "NO ACTION",
+                     columns=("conversation_id",))
+    planned = _duplicates_plan(cascade, set_null, elsewhere, no_action)
+    [move] = [s for s in planned.steps if s.action == "archive_duplicates"]
+    # Only keys into conversations whose ON DELETE changes rows follow; each gets its own archive table.
+    assert move.moves == {
+        "public.conversations": "legacy_archive.conversations_duplicates",
+        "public.reminders": "legacy_archive.reminders_cascade",
+        "crm.calls": "legacy_archive.crm_calls_cascade",
+    }
+    assert move.locks == ["ROW EXCLUSIVE on conversations (writers are not blocked)",
+                          "SHARE on public.reminders (its writers wait)",
+                          "SHARE on crm.calls (its writers wait)"]
+    sql = "\n".join(move.sql)
+    assert '"public"."reminders"' in sql and '"crm"."calls"' in sql
+    assert '"links"' not in sql and '"notes"' not in sql
+
+
+def test_the_row_kept_among_duplicates_is_the_most_recently_active_then_by_key() -> None:
+    # legacy-states.md: keep the most recently active row (last_message_at, else updated_at, else created_at);
+    # MIGRATION_GUIDE.md section 7: no such column (or no key to break ties) is refused.
+    from nakamura_misaki_db.bridge.planners.constraints import keep_by
+    from nakamura_misaki_db.catalog import Unique
+
+    from .catalogs import conversations
+
+    table = conversations()
+
+    def without(*names: str):
+        return dataclasses.replace(table, columns=tuple(c for c in table.columns if c.name not in names))
+
+    assert keep_by(table) == ["last_message_at", "conversation_id"]
+    assert keep_by(without("last_message_at")) == ["updated_at", "conversation_id"]
+    assert keep_by(without("last_message_at", "updated_at")) == ["created_at", "conversation_id"]
+    assert keep_by(without("last_message_at", "updated_at", "created_at")) is None
+    assert keep_by(dataclasses.replace(table, primary_key=None)) is None
+    two = dataclasses.replace(table, primary_key=Unique("pk", ("user_id", "channel_id")))
+    assert keep_by(two) == ["last_message_at", "user_id", "channel_id"]
