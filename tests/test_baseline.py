@@ -281,3 +281,16 @@ def test_the_downgrade_refusal_names_every_table_with_rows_in_drop_order(db_url:
     assert rows(db_url, "SELECT typname FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid") == []
     # The vector extension stays: a separate superuser service owns it on production.
     assert scalar(db_url, "SELECT count(*) FROM pg_extension WHERE extname = 'vector'") == 1
+
+
+def test_the_guard_refusal_is_a_counted_header_one_line_per_problem_and_the_hint() -> None:
+    from nakamura_misaki_db.baseline import BRIDGE_HINT, format_drift
+    from nakamura_misaki_db.diff import Difference, DiffKind
+
+    title = Difference(DiffKind.COLUMN_TYPE, "tasks.title", "tasks", expected="varchar(500)", actual="text")
+    index = Difference(DiffKind.MISSING_INDEX, "ix_tasks_status", "tasks")
+    assert format_drift([title, index], [title]).split("\n") == [
+        "the database differs from revision 0001 in 2 way(s); 1 cannot be closed by creating what is missing:",
+        "  - column type: tasks.title: expected varchar(500), found text",
+        BRIDGE_HINT,
+    ]

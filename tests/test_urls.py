@@ -191,7 +191,9 @@ def test_redaction_covers_the_raw_and_both_encoded_forms_longest_first() -> None
     text = "a p w@/x b p%20w%40%2Fx c p+w%40%2Fx d pw"
     assert redact_secrets(text, ["p w@/x", "pw"]) == "a *** b *** c *** d ***"
     # The longer secret goes first, so a shorter one inside it cannot leave its tail behind.
-    assert redact_secrets("token abc123", ["abc", "abc123"]) == "token ***"
+    assert redact_secrets("token ab1", ["b", "ab1"]) == "token ***"  # ("b" sorts after "ab1": length decides)
+    # A URL that is missing or does not parse does not stop the ones after it from being scrubbed.
+    assert redact("pw1 pw2", None, "postgresql://u:pw1@h/d", "not a url", "postgresql://u:pw2@h/d") == "*** ***"
     assert redact("no password here", "postgresql://app@h/d", None, "not a url") == "no password here"
 
 
@@ -252,3 +254,13 @@ def test_a_sqlalchemy_url_with_a_space_in_a_query_value_keeps_it(db_url: URL) ->
 def test_masked_never_echoes_what_it_cannot_parse() -> None:
     assert masked("mysql://root:hunter2@db/x") == "<unparseable URL>"
     assert masked("postgresql://app:hunter2@db/x") == "postgresql+psycopg://app:***@db/x"
+
+
+def test_a_url_without_a_host_and_the_compatibility_parser() -> None:
+    from nakamura_misaki_db.urls import DatabaseUrl
+
+    url = DatabaseUrl.parse("postgresql:///nakamura").sqlalchemy_url()
+    assert (url.host, url.database, dict(url.query)) == (None, "nakamura", {})
+    assert parse_database_url("postgresql://app:pw@h/d").drivername == "postgresql+psycopg"
+    with pytest.raises(BadInput, match=r"^DATABASE_URL is not a valid database URL"):
+        parse_database_url("nonsense")
