@@ -264,3 +264,27 @@ def test_a_url_without_a_host_and_the_compatibility_parser() -> None:
     assert parse_database_url("postgresql://app:pw@h/d").drivername == "postgresql+psycopg"
     with pytest.raises(BadInput, match=r"^DATABASE_URL is not a valid database URL"):
         parse_database_url("nonsense")
+
+
+def test_without_any_url_the_embedded_server_is_used_and_announced(
+        tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # README: no DATABASE_URL and no option -> the embedded PostgreSQL, said in one line on stderr.
+    import sqlalchemy as sa
+
+    from nakamura_misaki_db.urls import resolve_database_url
+
+    data_dir = tmp_path / "embedded"
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("INVOCATION_ID", raising=False)
+    monkeypatch.setenv("NAKAMURA_DB_EMBEDDED_DIR", str(data_dir))
+    said: list[str] = []
+    url = resolve_database_url(None, announce=said.append)
+    assert said == [f"DATABASE_URL is not set: using the embedded PostgreSQL in {data_dir}"]
+    assert capsys.readouterr().err == ""
+    engine = sa.create_engine(url.sqlalchemy_url(), poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT current_database()")).scalar() == url.database == "nakamura_misaki"
+    engine.dispose()
+    # Without a callback the same line goes to stderr (the server is already running: no second start).
+    assert resolve_database_url(None) == url
+    assert capsys.readouterr().err == f"DATABASE_URL is not set: using the embedded PostgreSQL in {data_dir}\n"
