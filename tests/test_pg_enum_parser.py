@@ -210,3 +210,33 @@ def test_from_python_enum_refuses_non_string_values_and_says_what_to_do() -> Non
         PGEnum.from_python_enum(Level, "level")
     assert str(caught.value) == "Level.LOW has the non-str value 1; use string values or use_values=False"
     assert PGEnum.from_python_enum(Level, "level", use_values=False).labels == ("LOW",)
+
+
+@pytest.mark.parametrize(("registry", "found"), [
+    ({("schema", "default"): [(print, "default")]}, False),
+    ({("schema", "default"): [(print, "default"), ("ENUM_DROP", "default")]}, True),  # alembic 1.1x: (fn, subgroup)
+    ({"schema": ["ENUM_DROP"]}, True),                                                  # a plain list of functions
+    ({"schema": "ENUM_DROP"}, True),                                                    # one function, not a list
+    ({"schema": print}, False),
+    ({}, False),
+    (None, False),                                                                      # no _registry at all
+])
+def test_the_drop_comparator_is_found_in_every_dispatcher_shape(registry: object, found: bool) -> None:
+    # Alembic's comparator dispatcher has kept its registry in more than one shape across releases; the
+    # check that prevents a second registration (every DropOp twice) must see ours in each of them.
+    import types
+
+    from nakamura_misaki_db.pg_enum import comparator
+
+    def swap(value: object) -> object:
+        if value == "ENUM_DROP":
+            return comparator.enum_drop_comparator
+        if isinstance(value, tuple):
+            return tuple(swap(v) for v in value)
+        if isinstance(value, list):
+            return [swap(v) for v in value]
+        return value
+
+    dispatcher = types.SimpleNamespace() if registry is None else types.SimpleNamespace(
+        _registry={k: swap(v) for k, v in registry.items()})  # type: ignore[union-attr]
+    assert comparator._is_registered(dispatcher) is found
