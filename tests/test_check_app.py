@@ -500,3 +500,21 @@ def test_the_incompatibility_error_lists_one_finding_per_indented_line(head_db: 
         assert_compatible(incident_orm.Base, head=True)
     assert on_head.value.against == "this release's head schema"
 
+
+
+def test_a_query_refused_after_connecting_is_one_message_without_the_password(db_url: URL) -> None:
+    # A role that may connect but not read the application's tables: the check fails after connecting,
+    # in the middle of its reads. The message names the cause and never the password.
+    from nakamura_misaki_db.errors import MigrationError
+
+    role = f"reader_{uuid.uuid4().hex[:8]}"
+    upgrade(db_url, "head")
+    execute_sql(db_url, f"CREATE ROLE {role} LOGIN")
+    try:
+        with pytest.raises(MigrationError) as caught:
+            check_app(fixed_orm.Base, database_url=db_url.set(username=role, password=MARKER))
+        message = str(caught.value)
+        assert MARKER not in message
+        assert message.startswith("database error: permission denied for table "), message
+    finally:
+        execute_sql(db_url, f"DROP ROLE {role}")
