@@ -240,3 +240,11 @@ def test_the_drop_comparator_is_found_in_every_dispatcher_shape(registry: object
     dispatcher = types.SimpleNamespace() if registry is None else types.SimpleNamespace(
         _registry={k: swap(v) for k, v in registry.items()})  # type: ignore[union-attr]
     assert comparator._is_registered(dispatcher) is found
+
+
+def test_dropping_an_enum_never_cascades_unless_asked() -> None:
+    # A CASCADE drop would take every column of that type with it: only an explicit request may add it.
+    from nakamura_misaki_db.pg_enum.statements import drop_sql
+
+    assert drop_sql("public", "task_status") == 'DROP TYPE IF EXISTS "public"."task_status"'
+    assert drop_sql("crm", "stage", cascade=True) == 'DROP TYPE IF EXISTS "crm"."stage" CASCADE'

@@ -288,3 +288,10 @@ def test_without_any_url_the_embedded_server_is_used_and_announced(
     # Without a callback the same line goes to stderr (the server is already running: no second start).
     assert resolve_database_url(None) == url
     assert capsys.readouterr().err == f"DATABASE_URL is not set: using the embedded PostgreSQL in {data_dir}\n"
+
+
+def test_a_bad_url_given_as_the_option_is_named_as_the_option() -> None:
+    from nakamura_misaki_db.urls import resolve_database_url
+
+    with pytest.raises(BadInput, match=r"^--database-url is not a valid database URL"):
+        resolve_database_url("nonsense")
