@@ -91,7 +91,11 @@ def _pause_hook() -> tuple[StepHook | None, Callable[[int], None] | None]:
     def pause(number: int, what: str) -> None:
         if number == target:
             print(f"{PAUSE_MARKER} {number} ({what})", flush=True, file=sys.stderr)
-            time.sleep(3600)
+            # Short naps, not one long sleep: a SIGINT the kernel hands to another thread (the
+            # progress reporter's) only sets Python's flag, which the main thread sees when it wakes.
+            deadline = time.monotonic() + 3600
+            while time.monotonic() < deadline:
+                time.sleep(0.1)
 
     return (lambda n, step: pause(n, f"{step.action} {step.object}")), (lambda n: pause(n, "verify and record"))
 
