@@ -294,3 +294,22 @@ def test_the_guard_refusal_is_a_counted_header_one_line_per_problem_and_the_hint
         "  - column type: tasks.title: expected varchar(500), found text",
         BRIDGE_HINT,
     ]
+
+
+def test_downgrade_called_without_the_flag_keeps_data(db_url: URL) -> None:
+    # The function itself defaults to refusing (a caller that forgets the flag must not lose rows).
+    import sqlalchemy as sa
+
+    from nakamura_misaki_db.baseline import downgrade
+    from nakamura_misaki_db.errors import Refused
+
+    upgrade(db_url, "0001")
+    execute_sql(db_url, spec_sql.SAMPLE_ROWS_SQL)
+    before = fingerprint(db_url)
+    engine = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
+    try:
+        with pytest.raises(Refused, match="would drop tables that hold rows"), engine.begin() as conn:
+            downgrade(conn)
+    finally:
+        engine.dispose()
+    assert fingerprint(db_url) == before

@@ -268,3 +268,16 @@ def test_a_later_table_with_two_problems_is_one_difference_naming_both() -> None
     assert problems[0] == ("column type: projects.title: expected character varying(500), "
                            "found character varying(10)")
     assert problems[1].startswith("column nullable: projects.description")
+
+
+def test_a_later_column_with_two_problems_is_one_difference_on_its_table() -> None:
+    from nakamura_misaki_db.catalog import Column
+
+    # Revision 0007 (here) defines tasks.priority as integer NOT NULL DEFAULT 0.
+    [d] = _accept(_with_later_objects(column=Column("priority", "integer", True, "5")))[0]
+    assert (d.kind, d.object, d.table) == (DiffKind.LATER_OBJECT_DIFFERS, "tasks.priority", "tasks")
+    assert d.expected == "column tasks.priority as revision 0007 defines it"
+    problems = str(d.actual).split("; ")
+    assert len(problems) == 2, d.actual
+    assert problems[0].startswith("column nullable: tasks.priority")
+    assert problems[1].startswith("column default: tasks.priority")
