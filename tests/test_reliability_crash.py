@@ -124,8 +124,13 @@ class PausedBridge:
     """``baseline-bridge apply`` stopped by the pause hook before step ``step``."""
 
     def __init__(self, url: URL, step: int, *extra_args: str) -> None:
+        # Through a one-line launcher that resets SIGINT to its default before exec: a test run
+        # started in the background of a shell (`pytest ... &`) inherits SIGINT *ignored*, the bridge
+        # would inherit that too, and the Ctrl-C these tests send would do nothing.
+        launcher = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                    "os.execv(sys.argv[1], sys.argv[1:])")
         self.proc = subprocess.Popen(
-            [BRIDGE, "apply", "--legacy-timezone", "Asia/Tokyo", *extra_args],
+            [sys.executable, "-c", launcher, BRIDGE, "apply", "--legacy-timezone", "Asia/Tokyo", *extra_args],
             env=_env(url, **{PAUSE_ENV: str(step)}), cwd=REPO, text=True,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
