@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -94,9 +94,6 @@ class Difference:
         if self.actual is None:
             return f"{what}: {self.object} (expected {_show(self.expected)})"
         return f"{what}: {self.object}: expected {_show(self.expected)}, found {_show(self.actual)}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _show(value: Any) -> str:
