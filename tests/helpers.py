@@ -327,6 +327,32 @@ LOCK_WAITERS_SQL = (
 )
 
 
+class MigrationLockHolder:
+    """Another migration run: a session holding the migration advisory lock (the key as the docs
+    define it) until ``release()`` or the end of a ``with`` block."""
+
+    def __init__(self, url: URL) -> None:
+        self._engine = sa.create_engine(url, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
+        self._conn: Connection | None = self._engine.connect()
+        self._conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+
+    def release(self) -> None:
+        if self._conn is None:
+            return
+        try:
+            self._conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
+            self._conn.close()
+        finally:
+            self._conn = None
+            self._engine.dispose()
+
+    def __enter__(self) -> MigrationLockHolder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
 def wait_until(predicate, timeout: float, what: str) -> None:
     """Poll ``predicate`` every 0.1 s; fail the test after ``timeout`` seconds."""
     import time

@@ -8,7 +8,6 @@ database at a revision after 0007 that changed 0001's objects, which `nakamura-i
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import subprocess
@@ -19,14 +18,13 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
 from nakamura_misaki_db.urls import with_password
 
 from .helpers import (
     LOCK_WAITERS_SQL,
-    MIGRATION_LOCK_KEY,
+    MigrationLockHolder,
     Outcome,
     app_checksums,
     build_legacy,
@@ -223,24 +221,10 @@ def test_refused_on_an_empty_database(db_url: URL) -> None:
 # -- the migration lock -----------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def another_run_holding_the_lock(db_url: URL):
-    """Another migration run: a session that holds the migration lock (the key as the docs define it)."""
-    engine = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
-    conn = engine.connect()
-    conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
-    conn.commit()
-    try:
-        yield conn
-    finally:
-        conn.close()
-        engine.dispose()
-
-
 def test_gives_up_cleanly_when_another_run_holds_the_lock(db_url: URL, monkeypatch) -> None:
     lost_row(db_url)  # (built before the other run takes the lock: the upgrade would wait for it)
     monkeypatch.setenv("MIGRATION_LOCK_WAIT", "1s")
-    with another_run_holding_the_lock(db_url):
+    with MigrationLockHolder(db_url):  # another migration run
         started = time.monotonic()
         result = recover(db_url)
         waited = time.monotonic() - started
@@ -254,15 +238,14 @@ def test_gives_up_cleanly_when_another_run_holds_the_lock(db_url: URL, monkeypat
 def test_waits_for_another_run_then_records(db_url: URL) -> None:
     lost_row(db_url)
     outcome: list[Outcome] = []
-    with another_run_holding_the_lock(db_url) as held_lock:
+    with MigrationLockHolder(db_url) as another_run:
         worker = threading.Thread(target=lambda: outcome.append(recover(db_url, "--lock-wait", "60s")))
         worker.start()
         try:
             wait_until(lambda: scalar(db_url, LOCK_WAITERS_SQL) >= 1, 30, "recover-version to queue on the lock")
             assert version_rows(db_url) == []  # nothing while it waits
         finally:
-            held_lock.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
-            held_lock.commit()
+            another_run.release()
             worker.join(120)
     assert outcome and outcome[0].returncode == 0, outcome
     assert version_rows(db_url) == [head_revision()]

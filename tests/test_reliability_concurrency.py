@@ -37,8 +37,8 @@ from nakamura_misaki_db.urls import with_password
 
 from .helpers import (
     LOCK_WAITERS_SQL,
-    MIGRATION_LOCK_KEY,
     REPO,
+    MigrationLockHolder,
     admin_engine,
     rows,
     scalar,
@@ -92,23 +92,7 @@ def _finish_all(procs: list[subprocess.Popen[str]], timeout: float = PROCESS_TIM
 _wait_until = wait_until
 
 
-class _Gate:
-    """Hold the migration advisory lock (session level) until every contender queues behind it."""
-
-    def __init__(self, url: URL) -> None:
-        self.engine = sa.create_engine(url, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
-        self.conn = self.engine.connect()
-        self.conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
-
-    def open(self) -> None:
-        if self.conn is not None:
-            self.conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
-            self.conn.close()
-            self.conn = None
-        self.engine.dispose()
-
-
-def _queue_behind_gate(url: URL, procs: list[subprocess.Popen[str]], gate: _Gate | None) -> None:
+def _queue_behind_gate(url: URL, procs: list[subprocess.Popen[str]], gate: MigrationLockHolder | None) -> None:
     """Wait until every process waits for the lock; fail (with their output) if one exits first."""
     def all_waiting() -> bool:
         exited = [p.returncode for p in procs if p.poll() is not None]
@@ -155,13 +139,13 @@ def eight_init_runs(pg_server_url: URL) -> Iterator[InitRuns]:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     url = pg_server_url.set(database=name)
     try:
-        gate = _Gate(url)
+        gate = MigrationLockHolder(url)
         procs: list[subprocess.Popen[str]] = []
         try:
             procs = [_spawn([INIT_DB], url) for _ in range(8)]
             _queue_behind_gate(url, procs, gate)
         finally:
-            gate.open()
+            gate.release()
             results = _finish_all(procs)
         yield InitRuns(url, results)
     finally:
@@ -197,13 +181,13 @@ def test_four_parallel_bridge_applies_bridge_once(db_url: URL) -> None:
     duplicates = total - distinct
     assert duplicates > 0  # the sample data has some, or "archived once" proves nothing
 
-    gate = _Gate(db_url)
+    gate = MigrationLockHolder(db_url)
     procs: list[subprocess.Popen[str]] = []
     try:
         procs = [_spawn([BRIDGE, "apply", "--json", "--legacy-timezone", "Asia/Tokyo"], db_url) for _ in range(4)]
         _queue_behind_gate(db_url, procs, gate)
     finally:
-        gate.open()
+        gate.release()
         results = _finish_all(procs)
 
     statuses = []
