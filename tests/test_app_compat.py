@@ -509,3 +509,19 @@ def test_finding_to_dict_has_every_field_the_location_and_the_line() -> None:
         "table": "tasks", "column": "status", "problem": "it breaks", "fix": "mend it", "kind": "enum-names",
         "model": "TaskTable.status", "severity": "warning", "where": "TaskTable.status (tasks.status)",
         "text": "warning: TaskTable.status (tasks.status): it breaks. Fix: mend it"}
+
+
+def test_report_to_dict_is_the_json_check_app_prints() -> None:
+    from nakamura_misaki_db.check_app import Report
+
+    warning = Finding(table="tasks", column="due_at", problem="naive", fix="aware", kind="naive-datetime",
+                      model="Task.due_at", severity=WARNING)
+    error = Finding(table="tasks", column="status", problem="names", fix="values", kind="enum-names",
+                    model="Task.status", severity=ERROR)
+    only_warned = Report(findings=[warning], against="HEAD", timezone="Asia/Tokyo", tables=3, columns=17)
+    assert only_warned.to_dict() == {"status": "compatible", "against": "HEAD", "timezone": "Asia/Tokyo",
+                                     "tables": 3, "columns": 17, "findings": [warning.to_dict()]}
+    failed = Report(findings=[warning, error], against="postgresql://app:***@db/app", timezone=None, tables=1,
+                    columns=2)
+    assert failed.to_dict() == {"status": "incompatible", "against": "postgresql://app:***@db/app", "timezone": None,
+                                "tables": 1, "columns": 2, "findings": [warning.to_dict(), error.to_dict()]}

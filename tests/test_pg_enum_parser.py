@@ -248,3 +248,37 @@ def test_dropping_an_enum_never_cascades_unless_asked() -> None:
 
     assert drop_sql("public", "task_status") == 'DROP TYPE IF EXISTS "public"."task_status"'
     assert drop_sql("crm", "stage", cascade=True) == 'DROP TYPE IF EXISTS "crm"."stage" CASCADE'
+
+
+# -- how an enum and its changes read (repr, alembic check lines) ------------------------------
+
+
+def test_repr_shows_the_labels_and_only_given_renames() -> None:
+    assert repr(PGEnum("public", "s", labels=["a", "b"])) == "PGEnum('public', 's', labels=['a', 'b'])"
+    assert repr(PGEnum("public", "s", labels=["a", "c"], renames={"b": "c"})) == (
+        "PGEnum('public', 's', labels=['a', 'c'], renames={'b': 'c'})")
+
+
+def test_describe_change_is_one_line_per_kind_of_change() -> None:
+    old = PGEnum("public", "task_status", labels=["todo", "doing"])
+    new = PGEnum("public", "task_status", labels=["todo", "in_progress", "done"], renames={"doing": "in_progress"})
+    assert new.describe_change(None) == "create enum PGEnum: public.task_status ENUM ('todo', 'in_progress', 'done')"
+    assert new.describe_change(old) == ("change enum PGEnum: public.task_status: labels (todo, doing) -> "
+                                        "(todo, in_progress, done) renaming doing -> in_progress")
+    assert PGEnum("public", "task_status", labels=["doing", "todo"]).describe_change(old) == (
+        "change enum PGEnum: public.task_status: labels (todo, doing) -> (doing, todo)")
+
+
+def test_alembic_check_lines_of_the_three_operations() -> None:
+    from nakamura_misaki_db.pg_enum import EnumCreateOp, EnumDropOp, EnumReplaceOp
+
+    old = PGEnum("public", "s", labels=["a"])
+    new = PGEnum("public", "s", labels=["a", "b"])
+    assert EnumCreateOp(new).to_diff_tuple() == ("create_enum", "PGEnum: public.s", "create enum PGEnum: public.s "
+                                                                                    "ENUM ('a', 'b')")
+    assert EnumDropOp(old).to_diff_tuple() == ("drop_enum", "PGEnum: public.s", "drop enum PGEnum: public.s ENUM ('a')")
+    new._version_to_replace = old  # what alembic-utils sets on the target when it compares with the database
+    assert EnumReplaceOp(new).to_diff_tuple() == ("replace_enum", "PGEnum: public.s",
+                                                  "change enum PGEnum: public.s: labels (a) -> (a, b)")
+    assert EnumReplaceOp(PGEnum("public", "s", labels=["z"])).to_diff_tuple() == (
+        "replace_enum", "PGEnum: public.s", "create enum PGEnum: public.s ENUM ('z')")
