@@ -662,6 +662,17 @@ def test_replace_op_downgrade_renders_the_database_version_with_inverse_renames(
     assert statuses(tasks) == [(1, "todo"), (2, "done"), (3, None)]
 
 
+def test_downgrade_inverts_only_the_renames_the_upgrade_performs(tasks: URL) -> None:
+    # The database has (todo, doing, done). Of the declared renames, only done -> finished happens on the way
+    # up: 'gone' is not there, and 'doing' is there already (so 'todo' is kept, not renamed onto it).
+    register_entities([PGEnum("public", "task_status", labels=["todo", "doing", "finished", "later"],
+                              renames={"done": "finished", "gone": "later", "todo": "doing"})],
+                      entity_types=[PGEnum])
+    ops = autogenerate(tasks)
+    reverted = ops[0].target._version_to_replace  # type: ignore[attr-defined]
+    assert reverted.renames == {"finished": "done"}
+
+
 def test_drop_detection_is_registered_once() -> None:
     from alembic.autogenerate import comparators
 

@@ -13,11 +13,17 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterator
 
+import pytest
+import sqlalchemy as sa
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from alembic.operations.base import Operations as BaseOperations
+from alembic_utils import reversible_op
+from alembic_utils.pg_extension import PGExtension
 from alembic_utils.reversible_op import CreateOp, DropOp, ReplaceOp, RevertOp
+from sqlalchemy.engine import URL
 
 from nakamura_misaki_db.pg_enum import PGEnum
 from nakamura_misaki_db.pg_enum.offline import (
@@ -105,6 +111,12 @@ def test_static_replace_skips_a_rename_already_done_and_one_whose_new_label_exis
     assert _static_replace("public", "s", ["a", "b2"], ["a", "b2"], {"b": "b2"}) == []
     # 'b' and 'b2' both there: the rename would collide, so 'b' is a removal: a rebuild.
     assert _static_replace("public", "s", ["a", "b", "b2"], ["a", "b2"], {"b": "b2"}) is None
+
+
+def test_static_replace_ignores_a_rename_of_a_label_that_is_not_there() -> None:
+    assert _static_replace("public", "s", ["a"], ["a", "y"], {"x": "y"}) == [
+        "ALTER TYPE \"public\".\"s\" ADD VALUE 'y' AFTER 'a'",
+    ]
 
 
 def test_static_replace_needs_a_rebuild_for_a_removal_or_a_new_order() -> None:
@@ -237,10 +249,64 @@ def test_labels_seeded_through_the_config_are_used() -> None:
                                           "CREATE TYPE \"public\".\"gone\" AS ENUM ('x')"]
 
 
-def test_rendering_is_registered_once_for_every_operation() -> None:
+ONLINE = {CreateOp: reversible_op.create_entity, DropOp: reversible_op.drop_entity,
+          ReplaceOp: reversible_op.replace_or_revert_entity, RevertOp: reversible_op.replace_or_revert_entity}
+
+
+@pytest.fixture
+def alembic_utils_own_rendering() -> Iterator[None]:
+    """The registry as alembic-utils leaves it (our package registers at import): restored afterwards."""
+    registry = BaseOperations._to_impl._registry
+    saved = {op_class: registry[(op_class, "default")] for op_class in ONLINE}
+    for op_class, online in ONLINE.items():
+        registry[(op_class, "default")] = online
+    try:
+        yield
+    finally:
+        for op_class, implementation in saved.items():
+            registry[(op_class, "default")] = implementation
+
+
+def test_registration_routes_each_operation_once(alembic_utils_own_rendering: None) -> None:
     register_offline_rendering()
+    first = {op_class: BaseOperations._to_impl._registry[(op_class, "default")] for op_class in ONLINE}
+    register_offline_rendering()  # a second import or call changes nothing
+    assert {op_class: BaseOperations._to_impl._registry[(op_class, "default")] for op_class in ONLINE} == first
+    docs = {op_class.__name__: implementation.__doc__ for op_class, implementation in first.items()}
+    assert docs == {
+        "CreateOp": "PGEnum offline: static SQL (pg_enum.offline); otherwise create_entity.",
+        "DropOp": "PGEnum offline: static SQL (pg_enum.offline); otherwise drop_entity.",
+        "ReplaceOp": "PGEnum offline: static SQL (pg_enum.offline); otherwise replace_or_revert_entity.",
+        "RevertOp": "PGEnum offline: static SQL (pg_enum.offline); otherwise replace_or_revert_entity.",
+    }
+    assert all(implementation.offline_aware is True for implementation in first.values())
+
+    ops, out = offline_ops({("public", "s"): ("a",)})
+    ops.create_entity(PGEnum("public", "t", labels=["x"]))
+    ops.replace_entity(PGEnum("public", "s", labels=["a", "b"]))
+    ops.drop_entity(PGEnum("public", "t", labels=["x"]))
+    ops.create_entity(PGExtension("public", "vector"))  # not an enum: alembic-utils' own statement
+    assert statements(out.getvalue()) == [
+        "CREATE TYPE \"public\".\"t\" AS ENUM ('x')",
+        "ALTER TYPE \"public\".\"s\" ADD VALUE 'b' AFTER 'a'",
+        'DROP TYPE IF EXISTS "public"."t"',
+        'CREATE EXTENSION "vector" WITH SCHEMA "public";',  # alembic-utils ends its own statement with ';'
+    ]
+
+
+def test_online_operations_are_not_rendered_statically(alembic_utils_own_rendering: None, db_url: URL) -> None:
     register_offline_rendering()
-    for op_class in (CreateOp, DropOp, ReplaceOp, RevertOp):
-        implementation = BaseOperations._to_impl._registry[(op_class, "default")]
-        assert getattr(implementation, "offline_aware", False) is True
-        assert implementation.__doc__.startswith("PGEnum offline: static SQL (pg_enum.offline); otherwise ")
+    engine = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TYPE public.s AS ENUM ('a', 'b')")
+            ops = Operations(MigrationContext.configure(conn))
+            # Online, create is idempotent (rendered, it would be a plain CREATE TYPE, which fails here) ...
+            ops.create_entity(PGEnum("public", "s", labels=["a", "b"]))
+            # ... and a replace reads the catalog when it runs.
+            ops.replace_entity(PGEnum("public", "s", labels=["a", "b", "c"]))
+            labels = conn.exec_driver_sql("SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_enum "
+                                          "WHERE enumtypid = 'public.s'::regtype").scalar()
+    finally:
+        engine.dispose()
+    assert labels == "a,b,c"

@@ -44,7 +44,7 @@ Labels = tuple[str, ...] | None  # None: the type is known to be absent
 def _known(context: Any) -> dict[tuple[str, str], Labels]:
     store = context.opts.get(KNOWN_LABELS)
     if store is None:
-        config = getattr(context, "config", None)
+        config = context.config  # None outside an EnvironmentContext (a bare MigrationContext)
         seeded = {} if config is None else config.attributes.get(KNOWN_LABELS) or {}
         store = context.opts[KNOWN_LABELS] = {key: (None if v is None else tuple(v)) for key, v in seeded.items()}
     return store
@@ -86,7 +86,7 @@ def _static_replace(schema: str, name: str, current: Sequence[str], target: Sequ
         else:
             where = ""
         out.append(f"ALTER TYPE {qualified} ADD VALUE {literal(label)}{where}")
-        labels.insert(0 if i == 0 else labels.index(target[i - 1]) + 1, label)
+        labels.append(label)  # from here only membership is read: the position is target's
     return out
 
 
