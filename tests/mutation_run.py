@@ -58,6 +58,11 @@ def module_of(name: str) -> str:
     return name.split(".x_", 1)[0].split(".xǁ", 1)[0]
 
 
+# A mutant that makes a test hang is caught too (the run would never finish), as in Stryker or PIT.
+DETECTED = ("killed", "timeout")
+NOT_RUN = "not checked"
+
+
 def report() -> int:
     statuses = results()
     if not statuses:
@@ -67,22 +72,30 @@ def report() -> int:
     by_module: dict[str, Counter[str]] = defaultdict(Counter)
     unexplained: list[tuple[str, str]] = []
     for name, status in sorted(statuses.items()):
-        module = module_of(name)
-        by_module[module][status] += 1
-        if status != "killed" and name not in reasons:
+        by_module[module_of(name)][status] += 1
+        if status not in DETECTED and status != NOT_RUN and name not in reasons:
             unexplained.append((name, status))
-    total = Counter(status for status in statuses.values())
-    killed = total["killed"]
+    by_module["all"] = sum(by_module.values(), Counter())
     width = max(len(m) for m in by_module)
-    print(f"{'module':<{width}}  mutants  killed  other   score")
-    for module, counts in sorted(by_module.items()):
+    print(f"{'module':<{width}}  mutants  not run  killed  timeout  survived  equivalent   score")
+    for module, counts in sorted(by_module.items(), key=lambda item: (item[0] == "all", item[0])):
         n = sum(counts.values())
-        print(f"{module:<{width}}  {n:7}  {counts['killed']:6}  {n - counts['killed']:5}  {counts['killed'] / n:6.1%}")
-    n = sum(total.values())
-    score = killed / n
-    print(f"{'all':<{width}}  {n:7}  {killed:6}  {n - killed:5}  {score:6.1%}   (goal {GOAL:.0%})")
-    others = [f"{count} {status}" for status, count in total.most_common() if status != "killed"]
-    print("not killed: " + (", ".join(others) or "none"))
+        checked = n - counts[NOT_RUN]
+        detected = sum(counts[s] for s in DETECTED)
+        listed = sum(1 for name, status in statuses.items() if status not in DETECTED and status != NOT_RUN
+                     and name in reasons and module in ("all", module_of(name)))
+        score = f"{detected / checked:6.1%}" if checked else "     -"
+        print(f"{module:<{width}}  {n:7}  {counts[NOT_RUN]:7}  {counts['killed']:6}  {counts['timeout']:7}  "
+              f"{checked - detected:8}  {listed:10}  {score}")
+    total = by_module["all"]
+    checked = sum(total.values()) - total[NOT_RUN]
+    detected = sum(total[s] for s in DETECTED)
+    score = detected / checked if checked else 0.0
+    print(f"score: {detected} of {checked} checked mutants killed or timed out = {score:.1%} (goal {GOAL:.0%})")
+    others = [f"{count} {status}" for status, count in total.most_common() if status not in (*DETECTED, NOT_RUN)]
+    print("survivors: " + (", ".join(others) or "none"))
+    if total[NOT_RUN]:
+        print(f"INCOMPLETE: {total[NOT_RUN]} mutants not run yet (run again: it resumes)")
     stale = sorted(set(reasons) - set(statuses))
     if stale:
         print(f"{len(stale)} name(s) in {EQUIVALENTS.name} are no longer mutants (the code changed): "
@@ -92,7 +105,7 @@ def report() -> int:
               f"see one with `mutmut show NAME`:")
         for name, status in unexplained:
             print(f"  {name}: {status}")
-    return 0 if score >= GOAL and not unexplained else 1
+    return 0 if score >= GOAL and not unexplained and not total[NOT_RUN] else 1
 
 
 def run(max_children: int) -> int:

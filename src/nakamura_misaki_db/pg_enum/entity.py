@@ -174,7 +174,8 @@ class PGEnum(ReplaceableEntity):
         # CASCADE in a savepoint), which for a type used by tables drops their
         # columns and takes ACCESS EXCLUSIVE locks. Our definition is built from
         # the labels the same way from_database builds it, so it already is canonical.
-        return type(self)(self.schema, self.signature, labels=self._labels, renames=self.renames)
+        # (renames are not part of a definition: alembic-utils keeps this copy only to match identities)
+        return type(self)(self.schema, self.signature, labels=self._labels)
 
     def get_required_migration_op(
         self, sess: Any, dependencies: list[ReplaceableEntity] | None = None
