@@ -144,3 +144,69 @@ def test_the_row_kept_among_duplicates_is_the_most_recently_active_then_by_key()
     assert keep_by(dataclasses.replace(table, primary_key=None)) is None
     two = dataclasses.replace(table, primary_key=Unique("pk", ("user_id", "channel_id")))
     assert keep_by(two) == ["last_message_at", "user_id", "channel_id"]
+
+
+def test_each_row_that_follows_keeps_why_it_was_archived() -> None:
+    # legacy-states.md: nothing is dropped without a record; the archive's archived_because says why.
+    cascade = _key("public", "reminders", "reminders_conversation_id_fkey", "public.conversations", "CASCADE",
+                   columns=("conversation_id",))
+    [move] = [s for s in _duplicates_plan(cascade).steps if s.action == "archive_duplicates"]
+    assert ("'ON DELETE CASCADE of public.reminders.reminders_conversation_id_fkey: these rows pointed at "
+            "duplicate rows of public.conversations that this run moved'") in "\n".join(move.sql)
+
+
+# -- duplicates moving out of conversations: triggers, rules and row security on the deletes --------------------
+
+def _moving_duplicates_with(**dependents):
+    from nakamura_misaki_db.facts import Duplicates
+
+    from .catalogs import conversations, with_rows
+
+    actual = _full(conversations=with_rows(dataclasses.replace(conversations(), uniques=())))
+    facts = DataFacts(duplicates={("conversations", ("user_id", "channel_id")): Duplicates(3, 5)},
+                      dependents=Dependents(**dependents))
+    return _plan(actual, facts)
+
+
+def test_an_enabled_delete_trigger_on_the_table_losing_duplicates_is_refused() -> None:
+    from nakamura_misaki_db.dependents import Trigger
+
+    fires = Trigger("public", "conversations", "log_deletes", frozenset({"DELETE", "UPDATE"}), True,
+                    "CREATE TRIGGER log_deletes AFTER DELETE OR UPDATE ON conversations ...")
+    harmless = [
+        Trigger("public", "conversations", "stamp", frozenset({"INSERT", "UPDATE"}), True, "stamp"),
+        Trigger("public", "conversations", "off", frozenset({"DELETE"}), False, "off"),
+        Trigger("public", "tasks", "log_task_deletes", frozenset({"DELETE"}), True, "elsewhere"),
+    ]
+    planned = _moving_duplicates_with(triggers=[*harmless, fires])
+    assert planned.refusals == [Refusal(
+        "trigger public.conversations.log_deletes",
+        "fires when rows of conversations are deleted, and the bridge moves duplicate rows out of conversations "
+        "(CREATE TRIGGER log_deletes AFTER DELETE OR UPDATE ON conversations ...)",
+        "disable it for the run (ALTER TABLE public.conversations DISABLE TRIGGER log_deletes), apply, then "
+        "enable it again; or remove the duplicates by hand")]
+    assert _moving_duplicates_with(triggers=harmless).refusals == []
+
+
+def test_a_delete_rule_on_the_table_losing_duplicates_is_refused() -> None:
+    from nakamura_misaki_db.dependents import Rule
+
+    rewrites = Rule("public", "conversations", "keep_forever", "DELETE", "DO INSTEAD NOTHING")
+    harmless = [Rule("public", "conversations", "on_insert", "INSERT", "..."),
+                Rule("public", "tasks", "no_task_deletes", "DELETE", "...")]
+    planned = _moving_duplicates_with(rules=[*harmless, rewrites])
+    assert planned.refusals == [Refusal(
+        "rule public.conversations.keep_forever",
+        "rewrites deletes on conversations, and the bridge moves duplicate rows out of it",
+        "drop the rule for the run and recreate it afterwards, or remove the duplicates by hand")]
+    assert _moving_duplicates_with(rules=harmless).refusals == []
+
+
+def test_row_security_on_the_table_losing_duplicates_is_refused() -> None:
+    planned = _moving_duplicates_with(row_security=["conversations"])
+    assert planned.refusals == [Refusal(
+        "table conversations",
+        "has row level security that this role does not bypass: the bridge must see every row to move the "
+        "duplicates",
+        "run the bridge as the table's owner or a role with BYPASSRLS")]
+    assert _moving_duplicates_with(row_security=["tasks"]).refusals == []

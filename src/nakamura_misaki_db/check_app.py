@@ -109,7 +109,7 @@ def _read_database(url: DatabaseUrl, schemas: list[str], head: Catalog) -> Schem
     except MigrationError as exc:
         raise type(exc)(_scrub(str(exc), url)) from None
     except sa.exc.SQLAlchemyError as exc:
-        raise MigrationError(_scrub(describe_sql_error(exc, url), url)) from None
+        raise MigrationError(_scrub(describe_sql_error(exc), url)) from None
 
 
 def _read_catalogs(url: DatabaseUrl, schemas: list[str], head: Catalog) -> Schema:
