@@ -210,3 +210,36 @@ def test_row_security_on_the_table_losing_duplicates_is_refused() -> None:
         "duplicates",
         "run the bridge as the table's owner or a role with BYPASSRLS")]
     assert _moving_duplicates_with(row_security=["tasks"]).refusals == []
+
+
+# -- plan_unique over duplicates: the rows it reports, and no column to choose the row kept -------------------
+
+def _unique_plan(table):
+    from nakamura_misaki_db.bridge.planners.constraints import plan_unique
+    from nakamura_misaki_db.facts import Duplicates
+
+    facts = DataFacts(duplicates={("conversations", ("user_id", "channel_id")): Duplicates(3, 5)})
+    return plan_unique(table, "uq_conversations_user_channel", ["user_id", "channel_id"], facts, "run-1")
+
+
+def test_the_duplicates_step_reports_the_tables_estimated_rows() -> None:
+    from .catalogs import conversations, with_rows
+
+    table = with_rows(dataclasses.replace(conversations(), uniques=()), 1234)
+    assert (_unique_plan(table).steps[0].action, _unique_plan(table).steps[0].rows) == ("archive_duplicates", 1234)
+    unknown = dataclasses.replace(table, estimated_rows=None)  # never analyzed: shown as 0, not a guess
+    assert (_unique_plan(unknown).steps[0].action, _unique_plan(unknown).steps[0].rows) == ("archive_duplicates", 0)
+
+
+def test_duplicates_with_no_column_to_keep_the_most_recent_are_refused() -> None:
+    from .catalogs import conversations, with_rows
+
+    table = with_rows(dataclasses.replace(conversations(), uniques=()))
+    table = dataclasses.replace(table, columns=tuple(
+        c for c in table.columns if c.name not in ("last_message_at", "updated_at", "created_at")))
+    planned = _unique_plan(table)
+    assert planned.steps == []
+    assert planned.refusals == [Refusal(
+        "uq_conversations_user_channel",
+        "3 duplicated key(s) in conversations (user_id, channel_id) and no column says which row is the most recent",
+        "remove the duplicates by hand, then plan again")]

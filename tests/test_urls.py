@@ -295,3 +295,12 @@ def test_a_bad_url_given_as_the_option_is_named_as_the_option() -> None:
 
     with pytest.raises(BadInput, match=r"^--database-url is not a valid database URL"):
         resolve_database_url("nonsense")
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("postgresql:///nakamura", "postgresql+psycopg:///nakamura"),  # no host: libpq's default socket
+    ("postgresql://db.example/nakamura", "postgresql+psycopg://db.example/nakamura"),  # no user, no userinfo
+    ("postgresql://a%2Fb:secret@h/d", "postgresql+psycopg://a%2Fb:***@h/d"),  # a '/' in the user stays encoded
+])
+def test_masked_forms_without_host_or_user_and_with_a_slash_in_the_user(url: str, shown: str) -> None:
+    assert masked(url) == shown
