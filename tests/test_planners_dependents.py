@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from nakamura_misaki_db.bridge.steps import Refusal
-from nakamura_misaki_db.dependents import Dependents, Mention, ReferencingKey
+from nakamura_misaki_db.dependents import Dependents, Mention, ReferencingKey, ViewDef
 from nakamura_misaki_db.facts import DataFacts
 
 from .catalogs import tasks
@@ -243,3 +245,79 @@ def test_duplicates_with_no_column_to_keep_the_most_recent_are_refused() -> None
         "uq_conversations_user_channel",
         "3 duplicated key(s) in conversations (user_id, channel_id) and no column says which row is the most recent",
         "remove the duplicates by hand, then plan again")]
+
+
+# -- a column whose type changes (tasks.due_at from timestamp to timestamptz): what uses it ---------------------
+
+def _altering_due_at(**dependents):
+    from .catalogs import TS, replace_column, with_rows
+
+    actual = _full(tasks=with_rows(replace_column(tasks(), "due_at", type=TS)))
+    return _plan(actual, DataFacts(dependents=Dependents(**dependents)), zone="Asia/Tokyo")
+
+
+def _view(oid: int, name: str, definition: str, *, reads: tuple[int, ...] = (), owner: str = "app",
+          **changes) -> ViewDef:
+    view = ViewDef(oid, "public", name, False, definition, (), owner, (), None, reads, False, False)
+    return dataclasses.replace(view, **changes)
+
+
+def test_an_object_using_the_altered_column_is_refused_with_its_definition() -> None:
+    from nakamura_misaki_db.dependents import ColumnUse
+
+    uses = [ColumnUse("policy", "public.tasks.due_soon", "tasks", "due_at", "(due_at < now())"),
+            ColumnUse("trigger", "public.tasks.stamp", "tasks", "title", "..."),  # a column that keeps its type
+            ColumnUse("trigger", "public.reminders.r", "reminders", "due_at", "...")]  # another table's due_at
+    planned = _altering_due_at(column_uses=uses)
+    assert planned.refusals == [Refusal(
+        "policy public.tasks.due_soon",
+        "uses tasks.due_at, whose type changes; PostgreSQL cannot alter the column while it exists ((due_at < now()))",
+        "drop it before the bridge and recreate it afterwards from that definition (or make it not use due_at), "
+        "then plan again")]
+
+
+def test_views_over_the_altered_column_are_dropped_and_recreated_around_it_readers_last() -> None:
+    due = _view(1, "due_tasks", " SELECT id, due_at FROM tasks;", grants=(("reporting", "SELECT", False),),
+                comment="for the dashboard")
+    overdue = _view(2, "overdue", "SELECT id FROM due_tasks WHERE due_at < now()", reads=(1,), owner="analyst")
+    other = _view(3, "titles", "SELECT title FROM tasks")  # reads tasks, not due_at
+    planned = _altering_due_at(views={1: due, 2: overdue, 3: other}, column_views={("tasks", "due_at"): [1]},
+                               current_user="app", superuser=True)
+    assert planned.refusals == []
+    [alter] = planned.steps
+    assert alter.sql[:2] == ['DROP VIEW "public"."overdue"', 'DROP VIEW "public"."due_tasks"']
+    assert alter.sql[-5:] == [
+        'CREATE VIEW "public"."due_tasks" AS SELECT id, due_at FROM tasks',
+        'GRANT SELECT ON "public"."due_tasks" TO "reporting"',
+        "COMMENT ON VIEW \"public\".\"due_tasks\" IS 'for the dashboard'",
+        'CREATE VIEW "public"."overdue" AS SELECT id FROM due_tasks WHERE due_at < now()',
+        'ALTER VIEW "public"."overdue" OWNER TO "analyst"',
+    ]
+    assert alter.dependents[-2:] == [
+        f"view public.{name}: dropped and recreated from its own definition around the ALTER (owner, grants, "
+        "options and comment kept)" for name in ("due_tasks", "overdue")]
+
+
+@pytest.mark.parametrize(("changes", "problem"), [
+    ({"materialized": True}, "is a materialized view (its data would have to be rebuilt)"),
+    ({"extra_rules": True}, "has rules or INSTEAD OF triggers of its own"),
+    ({"triggers": True}, "has rules or INSTEAD OF triggers of its own"),
+    ({"owner": "analyst"}, "is owned by analyst; recreating it needs that role or a superuser"),
+])
+def test_a_view_the_bridge_cannot_recreate_is_refused_and_nothing_is_wrapped(changes, problem) -> None:
+    due = _view(1, "due_tasks", "SELECT id,\n   due_at FROM tasks", **changes)
+    planned = _altering_due_at(views={1: due}, column_views={("tasks", "due_at"): [1]}, current_user="app")
+    assert planned.refusals == [Refusal(
+        "view public.due_tasks",
+        f"reads tasks.due_at, whose type changes, and {problem}",
+        "drop it before the bridge and recreate it afterwards (its definition: SELECT id, due_at FROM tasks), or "
+        "run the bridge as its owner")]
+    assert not any(sql.startswith(("DROP VIEW", "CREATE VIEW")) for s in planned.steps for sql in s.sql)
+
+
+def test_a_superuser_recreates_a_view_another_role_owns() -> None:
+    due = _view(1, "due_tasks", "SELECT id, due_at FROM tasks", owner="analyst")
+    planned = _altering_due_at(views={1: due}, column_views={("tasks", "due_at"): [1]}, current_user="postgres",
+                               superuser=True)
+    assert planned.refusals == []
+    assert planned.steps[0].sql[0] == 'DROP VIEW "public"."due_tasks"'
