@@ -487,3 +487,69 @@ def test_one_refusal_text_names_the_way_forward() -> None:
     assert "baseline-bridge apply" in mixed.refusal() and "stale legacy id 003_add_slack_users_table" in mixed.refusal()
     newer = classify(catalog(*S1_TABLES, version=("0999",)), TARGET, CHAIN)
     assert "0999, which this release does not know" in newer.refusal()
+
+
+# -- column types: the exact clause for each conversion, and what has none -------------------------------------
+
+def _alter(planned):
+    [alter] = [s for s in planned.steps if s.action == "alter_columns"]
+    return alter
+
+
+def test_widening_a_varchar_is_one_clause_and_no_guard() -> None:
+    actual = _full(tasks=with_rows(replace_column(tasks(), "title", type=varchar(200))))
+    alter = _alter(_plan(actual))
+    assert alter.sql == ['ALTER TABLE "public"."tasks" ALTER COLUMN "title" TYPE character varying(500)']
+
+
+def test_narrowing_is_guarded_by_a_check_that_says_what_to_do() -> None:
+    # target-schema.md: tasks.assignee_user_id is varchar(50).
+    actual = _full(tasks=with_rows(replace_column(tasks(), "assignee_user_id", type=varchar(100))))
+    alter = _alter(_plan(actual))
+    assert alter.sql == [
+        'DO $guard$ BEGIN IF EXISTS (SELECT 1 FROM "public"."tasks" WHERE length("assignee_user_id") > 50) THEN '
+        "RAISE EXCEPTION USING MESSAGE = 'baseline-bridge: tasks.assignee_user_id has values longer than 50 "
+        "characters (written after the plan was made); nothing was changed: shorten them, then plan again'; "
+        "END IF; END $guard$",
+        'ALTER TABLE "public"."tasks" ALTER COLUMN "assignee_user_id" TYPE character varying(50)',
+    ]
+
+
+def test_legacy_status_text_becomes_the_enum_mapping_only_the_labels_stored() -> None:
+    # legacy-states.md: the legacy chain stored member names (COMPLETED); the target stores values (completed).
+    actual = _full(tasks=with_rows(replace_column(tasks(), "status", type=varchar(20))))
+    facts = DataFacts(stored_values={("tasks", "status"): ["COMPLETED", "pending"]})
+    alter = _alter(_plan(actual, facts))
+    assert alter.sql == [
+        'ALTER TABLE "public"."tasks" ALTER COLUMN "status" TYPE "public"."task_status" USING '
+        '(CASE "status" WHEN \'COMPLETED\' THEN \'completed\' ELSE "status" END)::"public"."task_status"']
+
+
+def test_status_text_with_nothing_stored_is_cast_directly() -> None:
+    actual = _full(tasks=replace_column(tasks(), "status", type="text"))  # an empty table: no values read
+    alter = _alter(_plan(actual))
+    assert alter.sql == [
+        'ALTER TABLE "public"."tasks" ALTER COLUMN "status" TYPE "public"."task_status" USING '
+        '"status"::"public"."task_status"']
+
+
+def test_status_values_that_are_no_label_and_no_legacy_name_are_refused() -> None:
+    actual = _full(tasks=with_rows(replace_column(tasks(), "status", type=varchar(20))))
+    facts = DataFacts(stored_values={("tasks", "status"): ["pending", "someday", "ARCHIVED"]})
+    planned = _plan(actual, facts)
+    assert planned.refusals == [Refusal(
+        "tasks.status",
+        "values ['ARCHIVED', 'someday'] are not labels of task_status ['pending', 'in_progress', 'completed', "
+        "'cancelled'] and have no known mapping",
+        "update those rows to target labels, then plan again")]
+    assert not any(s.action == "alter_columns" for s in planned.steps)
+
+
+@pytest.mark.parametrize(("column", "old"), [("due_at", "date"), ("status", "integer")])
+def test_a_type_change_with_no_known_conversion_is_refused(column: str, old: str) -> None:
+    # Only timestamp -> timestamptz and text -> enum have a rule; a date or an integer has none.
+    new = {"due_at": "timestamp with time zone", "status": "task_status"}[column]
+    planned = _plan(_full(tasks=with_rows(replace_column(tasks(), column, type=old))))
+    assert planned.refusals == [Refusal(
+        f"tasks.{column}", f"type {old} -> {new} has no known safe conversion",
+        "convert the column by hand (or tell us the rule), then plan again")]
