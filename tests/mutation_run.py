@@ -2,6 +2,7 @@
 
     .venv/bin/python tests/mutation_run.py                # run (resumes where it stopped), then report
     .venv/bin/python tests/mutation_run.py --report-only  # report on the last run
+    .venv/bin/python tests/mutation_run.py 'nakamura_misaki_db.urls.*'  # (re-)run some mutants, then report
 
 What is mutated and which tests run is configured in pyproject.toml ([tool.mutmut]):
 the modules where a silent bug loses data or lets drift through, and the tests that
@@ -108,7 +109,7 @@ def report() -> int:
     return 0 if score >= GOAL and not unexplained and not total[NOT_RUN] else 1
 
 
-def run(max_children: int) -> int:
+def run(max_children: int, names: list[str]) -> int:
     env = dict(os.environ)
     server = None
     data_dir = None
@@ -123,7 +124,7 @@ def run(max_children: int) -> int:
     try:
         print(f"mutmut run --max-children {max_children} (progress in {log.relative_to(REPO)}) ...", flush=True)
         with log.open("w", encoding="utf-8") as out:
-            code = subprocess.run([MUTMUT, "run", "--max-children", str(max_children)], cwd=REPO, env=env,
+            code = subprocess.run([MUTMUT, "run", "--max-children", str(max_children), *names], cwd=REPO, env=env,
                                   stdout=out, stderr=subprocess.STDOUT, check=False).returncode
     finally:
         if server is not None:
@@ -140,9 +141,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--report-only", action="store_true", help="report on the last run, run nothing")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2, help="parallel mutants")
+    parser.add_argument("names", nargs="*", metavar="NAME",
+                        help="run only these mutants (globs such as 'nakamura_misaki_db.urls.*'), again even if "
+                             "they were run before: after a new test, re-run the survivors it aims at")
     args = parser.parse_args(argv)
     if not args.report_only:
-        code = run(args.max_children)
+        code = run(args.max_children, args.names)
         if code:
             return code
     return report()
