@@ -278,16 +278,25 @@ def test_without_any_url_the_embedded_server_is_used_and_announced(
     monkeypatch.delenv("INVOCATION_ID", raising=False)
     monkeypatch.setenv("NAKAMURA_DB_EMBEDDED_DIR", str(data_dir))
     said: list[str] = []
-    url = resolve_database_url(None, announce=said.append)
-    assert said == [f"DATABASE_URL is not set: using the embedded PostgreSQL in {data_dir}"]
-    assert capsys.readouterr().err == ""
-    engine = sa.create_engine(url.sqlalchemy_url(), poolclass=sa.pool.NullPool)
-    with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT current_database()")).scalar() == url.database == "nakamura_misaki"
-    engine.dispose()
-    # Without a callback the same line goes to stderr (the server is already running: no second start).
-    assert resolve_database_url(None) == url
-    assert capsys.readouterr().err == f"DATABASE_URL is not set: using the embedded PostgreSQL in {data_dir}\n"
+    try:
+        url = resolve_database_url(None, announce=said.append)
+        assert said == [f"DATABASE_URL is not set: using the embedded PostgreSQL in {data_dir}"]
+        assert capsys.readouterr().err == ""
+        engine = sa.create_engine(url.sqlalchemy_url(), poolclass=sa.pool.NullPool)
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT current_database()")).scalar() == url.database == "nakamura_misaki"
+        engine.dispose()
+        # Without a callback the same line goes to stderr (the server is already running: no second start).
+        assert resolve_database_url(None) == url
+        assert capsys.readouterr().err == f"DATABASE_URL is not set: using the embedded PostgreSQL in {data_dir}\n"
+    finally:
+        # Stopped here, not at process exit: a process that ends without atexit (a forked mutation run) would
+        # leave the server running.
+        from nakamura_misaki_db import embedded
+
+        server = embedded._servers.pop(data_dir.resolve(), None)
+        if server is not None:
+            server.cleanup()
 
 
 def test_a_bad_url_given_as_the_option_is_named_as_the_option() -> None:
