@@ -553,3 +553,34 @@ def test_a_type_change_with_no_known_conversion_is_refused(column: str, old: str
     assert planned.refusals == [Refusal(
         f"tasks.{column}", f"type {old} -> {new} has no known safe conversion",
         "convert the column by hand (or tell us the rule), then plan again")]
+
+
+def test_a_collation_that_differs_is_reset_to_the_types_default() -> None:
+    actual = _full(tasks=with_rows(replace_column(tasks(), "title", collation="C")))
+    alter = _alter(_plan(actual))
+    assert alter.sql == ['ALTER TABLE "public"."tasks" ALTER COLUMN "title" TYPE character varying(500) '
+                         'COLLATE "default"']
+    assert alter.safety == "rewrites table"  # its indexes are rebuilt
+
+
+def test_a_missing_not_null_column_without_default_is_added_only_to_an_empty_table() -> None:
+    without_title = dataclasses.replace(tasks(), columns=tuple(c for c in tasks().columns if c.name != "title"))
+    empty = _alter(_plan(_full(tasks=without_title)))
+    assert empty.sql == ['ALTER TABLE "public"."tasks" ADD COLUMN "title" character varying(500) NOT NULL']
+    # With rows there is no value to give them: the table is archived and recreated instead (archive.py).
+    planned = _plan(_full(tasks=with_rows(without_title)))
+    assert [(s.action, s.object) for s in planned.steps] == [("archive_table", "tasks"), ("create_table", "tasks")]
+    assert not any("ADD COLUMN" in sql for s in planned.steps for sql in s.sql)
+
+
+def test_an_object_of_a_later_revision_that_differs_is_refused_before_anything_runs() -> None:
+    from nakamura_misaki_db.bridge.planners import assemble
+    from nakamura_misaki_db.diff import Difference, DiffKind
+
+    differs = Difference(DiffKind.LATER_OBJECT_DIFFERS, "projects", expected="as revision 0003 creates it",
+                         actual="column name is text, not varchar(200)")
+    planned = assemble(TARGET, TARGET, [differs], DataFacts(), {}, None, "00000000-0000-4000-8000-0000000000aa")
+    assert planned.refusals == [Refusal(
+        "projects", "should be as revision 0003 creates it, but: column name is text, not varchar(200)",
+        "make it match that definition (or rename it out of the way) before the bridge, then plan again; the "
+        "revision would otherwise refuse it on the next deploy")]

@@ -321,3 +321,90 @@ def test_a_superuser_recreates_a_view_another_role_owns() -> None:
                                superuser=True)
     assert planned.refusals == []
     assert planned.steps[0].sql[0] == 'DROP VIEW "public"."due_tasks"'
+
+
+# -- keys into the table losing duplicates that do not follow, and cascades two levels deep -------------------
+
+def test_a_no_action_key_with_rows_pointing_at_duplicates_is_refused_and_one_without_is_listed() -> None:
+    pointing = _key("public", "links", "links_conversation_id_fkey", "public.conversations", "NO ACTION",
+                    columns=("conversation_id",), ref_columns=("conversation_id",), affected_rows=1200)
+    idle = _key("crm", "calls", "calls_conversation_id_fkey", "public.conversations", "RESTRICT",
+                columns=("conversation_id",), ref_columns=("conversation_id",))
+    planned = _duplicates_plan(pointing, idle)
+    assert planned.refusals == [Refusal(
+        "foreign key public.links.links_conversation_id_fkey",
+        "1,200 row(s) of public.links point at duplicate rows of conversations that the bridge would move to the "
+        "archive (ON DELETE NO ACTION)",
+        "point those rows at the row that is kept for each (conversation_id), or remove them, then plan again")]
+    [move] = [s for s in planned.steps if s.action == "archive_duplicates"]
+    assert "foreign key crm.calls.calls_conversation_id_fkey (ON DELETE RESTRICT): no row points at the rows that " \
+           "move" in move.dependents
+
+
+def test_a_cascade_two_levels_deep_is_refused() -> None:
+    from nakamura_misaki_db.facts import Duplicates
+
+    from .catalogs import conversations, with_rows
+
+    cascade = _key("public", "reminders", "reminders_conversation_id_fkey", "public.conversations", "CASCADE",
+                   columns=("conversation_id",), affected_rows=7)
+    deeper = _key("public", "alerts", "alerts_reminder_id_fkey", "public.reminders", "CASCADE",
+                  columns=("reminder_id",))
+    unrelated = _key("public", "alerts", "alerts_task_id_fkey", "public.tasks", "CASCADE", columns=("task_id",))
+    actual = _full(conversations=with_rows(dataclasses.replace(conversations(), uniques=())))
+    facts = DataFacts(duplicates={("conversations", ("user_id", "channel_id")): Duplicates(3, 5)},
+                      dependents=Dependents(referencing=[cascade], second_level=[unrelated, deeper]))
+    planned = _plan(actual, facts)
+    assert planned.refusals == [Refusal(
+        "foreign key public.alerts.alerts_reminder_id_fkey",
+        "points at public.reminders, whose rows the ON DELETE CASCADE of "
+        "public.reminders.reminders_conversation_id_fkey would change: a cascade two levels deep",
+        "remove the duplicates of conversations by hand (deciding what happens to the rows that point at them), "
+        "then plan again")]
+    [move] = [s for s in planned.steps if s.action == "archive_duplicates"]
+    assert ("foreign key public.reminders.reminders_conversation_id_fkey (ON DELETE CASCADE): ~7 row(s) pointing "
+            "at moved rows are copied to legacy_archive.reminders_cascade first") in move.dependents
+
+
+# -- labels the bridge renames, enums it rebuilds, unique constraints it drops ---------------------------------
+
+def test_objects_spelling_a_renamed_label_are_refused_with_what_would_happen() -> None:
+    fails = Mention("function", "public.done_count()", "COMPLETED", "WHERE status = 'COMPLETED'")
+    misses = Mention("view", "public.open_tasks", "PENDING", "WHERE status = 'PENDING'")
+    planned = _plan(_full(), DataFacts(dependents=Dependents(label_mentions={"task_status": [fails, misses]})))
+    assert planned.refusals == [
+        Refusal("function public.done_count()",
+                "spells the label COMPLETED of task_status, which the bridge renames; it would fail at run time "
+                "(WHERE status = 'COMPLETED')",
+                "make it spell the target label (or compare case-insensitively, e.g. lower(status::text)) before "
+                "the bridge, then plan again"),
+        Refusal("view public.open_tasks",
+                "spells the label PENDING of task_status, which the bridge renames; it would silently stop "
+                "matching rows (WHERE status = 'PENDING')",
+                "make it spell the target label (or compare case-insensitively, e.g. lower(status::text)) before "
+                "the bridge, then plan again"),
+    ]
+
+
+def test_an_enum_to_rebuild_that_other_objects_use_is_refused_naming_them() -> None:
+    uses = ["function public.f(task_status)", "default of column public.notes.kind"]
+    planned = _plan(_full(), DataFacts(dependents=Dependents(type_uses={"task_status": uses})))
+    assert planned.refusals == [Refusal(
+        "enum task_status",
+        "must be rebuilt, but is used by: function public.f(task_status); default of column public.notes.kind",
+        "drop or change those objects first (a rebuild only handles plain table columns without a default), then "
+        "plan again")]
+
+
+def test_a_key_that_needs_a_unique_constraint_the_target_drops_is_refused() -> None:
+    from nakamura_misaki_db.catalog import Unique
+
+    extra = dataclasses.replace(tasks(), uniques=(*tasks().uniques, Unique("uq_tasks_title", ("title",))))
+    needs = _key("public", "notes", "notes_task_title_fkey", "public.tasks", columns=("task_title",),
+                 ref_columns=("title",))
+    other = _key("public", "notes", "notes_task_id_fkey", "public.tasks", columns=("task_id",), ref_columns=("id",))
+    planned = _plan(_full(tasks=extra), DataFacts(dependents=Dependents(referencing=[other, needs])))
+    assert planned.refusals == [Refusal(
+        "foreign key public.notes.notes_task_title_fkey",
+        "needs the unique constraint uq_tasks_title on tasks, which the target does not have",
+        "drop or rework public.notes.notes_task_title_fkey first, then plan again")]
