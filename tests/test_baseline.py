@@ -313,3 +313,27 @@ def test_downgrade_called_without_the_flag_keeps_data(db_url: URL) -> None:
     finally:
         engine.dispose()
     assert fingerprint(db_url) == before
+
+
+def test_a_role_that_may_not_create_the_extension_is_told_what_to_ask_and_nothing_is_made(db_url: URL) -> None:
+    # MIGRATION_GUIDE.md: `vector` needs a superuser once; a migration role that owns the schema but may not
+    # create extensions gets one line saying what to ask for, and the 0001 guard leaves the database as it was.
+    import uuid
+
+    from nakamura_misaki_db import baseline
+    from nakamura_misaki_db.errors import Refused
+
+    role = f"deployer_{uuid.uuid4().hex[:8]}"
+    execute_sql(db_url, f"CREATE ROLE {role} LOGIN; GRANT CREATE ON DATABASE \"{db_url.database}\" TO {role};"
+                        f" ALTER SCHEMA public OWNER TO {role}")
+    try:
+        with pytest.raises(Refused) as refused:
+            _engine_run(db_url.set(username=role), baseline.upgrade)
+        assert str(refused.value) == ('the "vector" extension is missing and this role may not create it. Ask a '
+                                      "superuser to run: CREATE EXTENSION vector; then retry. Nothing was changed.")
+        assert rows(db_url, "SELECT extname FROM pg_extension WHERE extname = 'vector'") == []
+        assert rows(db_url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'") == []
+        assert rows(db_url, "SELECT typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+                            "WHERE n.nspname = 'public' AND t.typtype = 'e'") == []
+    finally:
+        execute_sql(db_url, f"ALTER SCHEMA public OWNER TO pg_database_owner; DROP OWNED BY {role}; DROP ROLE {role}")
