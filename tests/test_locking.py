@@ -59,6 +59,13 @@ def test_wait_seconds(value: str, seconds: float | None) -> None:
     assert wait_seconds(value) == seconds
 
 
+@pytest.mark.parametrize("value", ["ten", "5 s", "-1s", "1.5s", ""])
+def test_wait_seconds_refuses_what_is_not_a_duration(value: str) -> None:
+    with pytest.raises(BadInput) as err:
+        wait_seconds(value)
+    assert str(err.value) == f"not a duration: {value!r}"
+
+
 def test_settings_come_from_the_option_then_the_environment_then_the_default(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MIGRATION_LOCK_TIMEOUT", raising=False)
