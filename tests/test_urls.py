@@ -313,3 +313,42 @@ def test_a_bad_url_given_as_the_option_is_named_as_the_option() -> None:
 ])
 def test_masked_forms_without_host_or_user_and_with_a_slash_in_the_user(url: str, shown: str) -> None:
     assert masked(url) == shown
+
+
+EXAMPLE_URL = "postgresql://USER:PASSWORD@HOST:5432/DBNAME"  # README's form, quoted in every refusal
+
+
+@pytest.mark.parametrize(("given", "why"), [
+    ("postgresql://u:pw@h:abc/d", "is not a valid database URL (its port is not a number); expected a URL like "
+                                  f"{EXAMPLE_URL}"),
+    ("host=h port=54x2 dbname=d", "is not a valid database URL (its port is not a number); expected a URL like "
+                                  f"{EXAMPLE_URL}"),
+    ("host=u@h dbname=d", f"has an '@' inside the user or password: percent-encode it as %40 (expected a URL like "
+                          f"{EXAMPLE_URL})"),
+    ("postgresql://u:p@ss@h/d", f"has an '@' inside the user or password: percent-encode it as %40 (expected a URL "
+                                f"like {EXAMPLE_URL})"),
+    ("postgresql://u:pw@h/d?nonsense_param=1", "is not a valid database URL (parameter 'nonsense_param' is not "
+                                               f"valid here); expected a URL like {EXAMPLE_URL}"),
+    ("host=h bogus=1", f"is not a valid database URL (option 'bogus' is not valid here); expected a URL like "
+                       f"{EXAMPLE_URL}"),
+])
+def test_each_malformed_url_is_refused_with_its_reason_and_never_its_secret(given: str, why: str) -> None:
+    from nakamura_misaki_db.urls import DatabaseUrl
+
+    with pytest.raises(BadInput) as err:
+        DatabaseUrl.parse(given)
+    assert str(err.value) == f"DATABASE_URL {why}"
+    assert "pw" not in str(err.value) and "p@ss" not in str(err.value)
+
+
+def test_asyncpg_ssl_becomes_sslmode_unless_sslmode_is_given_and_empty_parts_are_skipped() -> None:
+    assert masked("postgresql://u:pw@h/d?ssl=require") == "postgresql+psycopg://u:***@h/d?sslmode=require"
+    assert masked("postgresql://u:pw@h/d?&sslmode=verify-full&ssl=true") == (
+        "postgresql+psycopg://u:***@h/d?sslmode=verify-full")
+
+
+def test_with_password_of_a_sqlalchemy_url_keeps_the_password_for_a_child_process() -> None:
+    import sqlalchemy as sa
+
+    assert with_password(sa.engine.make_url("postgresql+psycopg://u:s3cret@h/d")) == (
+        "postgresql+psycopg://u:s3cret@h/d")
