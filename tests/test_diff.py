@@ -76,6 +76,9 @@ CASES: dict[str, tuple[Callable[[Catalog], Catalog], list[tuple[DiffKind, str]]]
     "index partial": (_table("tasks", lambda t: dataclasses.replace(t, indexes=tuple(
         dataclasses.replace(i, where="(due_at IS NOT NULL)") if i.name == "ix_tasks_due_at" else i
         for i in t.indexes))), [(DiffKind.INDEX_DEFINITION, "ix_tasks_due_at")]),
+    "index sort order": (_table("tasks", lambda t: dataclasses.replace(t, indexes=tuple(
+        dataclasses.replace(i, options=("due_at DESC",)) if i.name == "ix_tasks_due_at" else i
+        for i in t.indexes))), [(DiffKind.INDEX_DEFINITION, "ix_tasks_due_at")]),
     "index extra": (_table("tasks", lambda t: dataclasses.replace(
         t, indexes=(*t.indexes, Index("idx_tasks_assignee_due", ("assignee_user_id", "due_at"), False)))),
         [(DiffKind.EXTRA_INDEX, "idx_tasks_assignee_due")]),

@@ -282,3 +282,9 @@ def test_alembic_check_lines_of_the_three_operations() -> None:
                                                   "change enum PGEnum: public.s: labels (a) -> (a, b)")
     assert EnumReplaceOp(PGEnum("public", "s", labels=["z"])).to_diff_tuple() == (
         "replace_enum", "PGEnum: public.s", "create enum PGEnum: public.s ENUM ('z')")
+
+
+def test_labels_given_as_one_string_are_refused() -> None:
+    # "todo" would otherwise become four one-letter labels.
+    with pytest.raises(TypeError, match=r"^PGEnum labels must be a sequence of labels, not one string$"):
+        PGEnum("public", "task_status", labels="todo")

@@ -12,7 +12,7 @@ from alembic_utils.reversible_op import CreateOp, DropOp, ReplaceOp, ReversibleO
 from sqlalchemy import text
 from sqlalchemy.sql.elements import TextClause
 
-from ..quoting import ident, literal
+from ..quoting import literal
 from . import statements
 from .parser import check_labels, check_name, parse_create_type, parse_definition, unquote_name
 
@@ -96,10 +96,6 @@ class PGEnum(ReplaceableEntity):
     @property
     def definition(self) -> str:  # type: ignore[override]
         return "ENUM (" + ", ".join(literal(label) for label in self._labels) + ")"
-
-    @property
-    def qualified_name(self) -> str:
-        return ident(self.schema, self.signature)
 
     def __repr__(self) -> str:
         extra = f", renames={self.renames!r}" if self.renames else ""
