@@ -205,8 +205,28 @@ def test_orphans_block_a_foreign_key() -> None:
     actual = _full(employee_skills=with_rows(dataclasses.replace(es, foreign_keys=es.foreign_keys[1:])))
     facts = DataFacts(orphans={("employee_skills", "employee_skills_employee_id_fkey"): ["9"]})
     planned = _plan(actual, facts)
-    assert [r.object for r in planned.refusals] == ["employee_skills_employee_id_fkey"]
+    assert planned.refusals == [Refusal(
+        "employee_skills_employee_id_fkey", "rows of employee_skills point at missing employees rows (keys: 9)",
+        "fix or remove those rows, then plan again")]
     assert not planned.steps
+
+
+def test_a_foreign_key_whose_parent_moves_to_the_archive_is_refused_while_rows_point_at_it() -> None:
+    from nakamura_misaki_db.bridge.planners.constraints import plan_foreign_keys
+
+    es = TARGET.tables["employee_skills"]
+    without_key = dataclasses.replace(es, foreign_keys=es.foreign_keys[1:])
+    for rows, refused in ((with_rows(without_key), True), (without_key, False)):
+        actual = _full(employee_skills=rows)
+        planned = plan_foreign_keys(actual, diff(actual, TARGET), {"employees"}, DataFacts())
+        assert planned.refusals == ([Refusal(
+            "employee_skills_employee_id_fkey",
+            "employee_skills has rows that point at employees, which moves to the archive and is recreated empty",
+            "move or fix the rows of employee_skills first, then plan again")] if refused else [])
+        assert [s.object for s in planned.steps] == ([] if refused else ["employee_skills_employee_id_fkey"])
+    # The table itself moving: its keys come back with the recreated table, nothing to plan here.
+    actual = _full(employee_skills=with_rows(without_key))
+    assert plan_foreign_keys(actual, diff(actual, TARGET), {"employee_skills"}, DataFacts()).steps == []
 
 
 def test_an_index_under_another_name_is_renamed_not_rebuilt() -> None:
