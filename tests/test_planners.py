@@ -18,7 +18,7 @@ from nakamura_misaki_db.diff import diff
 from nakamura_misaki_db.facts import DataFacts, Duplicates
 from nakamura_misaki_db.target import target_catalog
 
-from .catalogs import TS, catalog, col, conversations, replace_column, tasks, varchar, with_rows
+from .catalogs import TASK_STATUS, TS, catalog, col, conversations, replace_column, tasks, varchar, with_rows
 
 TARGET = target_catalog()
 CHAIN = ["0001", "0002"]
@@ -604,3 +604,131 @@ def test_an_object_of_a_later_revision_that_differs_is_refused_before_anything_r
         "projects", "should be as revision 0003 creates it, but: column name is text, not varchar(200)",
         "make it match that definition (or rename it out of the way) before the bridge, then plan again; the "
         "revision would otherwise refuse it on the next deploy")]
+
+
+# -- plan_unique without duplicates: each step in full ---------------------------------------------------------
+
+UQ = "uq_conversations_user_channel"
+
+
+def _unique_steps(table, facts: DataFacts | None = None):
+    from nakamura_misaki_db.bridge.planners.constraints import plan_unique
+
+    return plan_unique(table, UQ, ["user_id", "channel_id"], facts or DataFacts(), "run-1").steps
+
+
+def _attach(rows: int, adopting: bool = False) -> Step:
+    return Step(
+        "add_unique", UQ,
+        f"attach index {UQ} as the unique constraint on conversations (user_id, channel_id)"
+        + (" (adopting the index an earlier run built)" if adopting else ""),
+        [f'ALTER TABLE "public"."conversations" ADD CONSTRAINT "{UQ}" UNIQUE USING INDEX "{UQ}"'],
+        "the target has this unique constraint; the index exists, so this only records it (no scan)",
+        "catalog-only", "conversations", rows, ["ACCESS EXCLUSIVE on conversations (a moment)"])
+
+
+BUILD_WHY = (f"the index of unique constraint {UQ}, built without blocking writers; should a duplicate be written "
+             "meanwhile, the build fails, the index is dropped, and a rerun moves that duplicate too")
+
+
+def _build(rows: int, why: str = BUILD_WHY, drop_first: bool = False) -> Step:
+    return Step(
+        "build_unique_index", UQ, f"build index {UQ} on conversations (user_id, channel_id) CONCURRENTLY, before the "
+        "transaction",
+        ["SET maintenance_work_mem = '256MB'",
+         *([f'DROP INDEX CONCURRENTLY IF EXISTS "public"."{UQ}"'] if drop_first else []),
+         f'CREATE UNIQUE INDEX CONCURRENTLY "{UQ}" ON "public"."conversations" ("user_id", "channel_id")',
+         "RESET maintenance_work_mem"],
+        why, "builds index", "conversations", rows,
+        ["SHARE UPDATE EXCLUSIVE on conversations (writers are not blocked)"], phase=1)
+
+
+def test_unique_on_an_empty_table_is_one_catalog_step() -> None:
+    table = dataclasses.replace(conversations(), uniques=())
+    assert _unique_steps(table) == [Step(
+        "add_unique", UQ, f"add unique constraint {UQ} on conversations (user_id, channel_id)",
+        [f"ALTER TABLE public.conversations ADD CONSTRAINT {UQ} UNIQUE (user_id, channel_id)"],
+        "the target has this unique constraint", "catalog-only", "conversations", 0,
+        ["ACCESS EXCLUSIVE on conversations"])]
+
+
+def test_unique_with_rows_builds_the_index_concurrently_then_attaches_it() -> None:
+    table = with_rows(dataclasses.replace(conversations(), uniques=()), 5000)
+    assert _unique_steps(table) == [_build(5000), _attach(5000)]
+
+
+def test_an_index_an_earlier_run_left_is_adopted_or_rebuilt() -> None:
+    from nakamura_misaki_db.catalog import Index
+
+    base = with_rows(dataclasses.replace(conversations(), uniques=()), 5000)
+    left = Index(UQ, ("user_id", "channel_id"), True)
+    table = dataclasses.replace(base, indexes=(*base.indexes, left))
+    assert _unique_steps(table) == [_attach(5000, adopting=True)]
+    invalid = _unique_steps(table, DataFacts(invalid_indexes=frozenset({UQ})))
+    assert invalid == [_build(5000, f"an earlier run left {UQ} invalid; rebuilt: {BUILD_WHY}", drop_first=True),
+                       _attach(5000)]
+    for unlike in (dataclasses.replace(left, columns=("channel_id", "user_id")),
+                   dataclasses.replace(left, unique=False), dataclasses.replace(left, where="(user_id IS NOT NULL)")):
+        other = dataclasses.replace(base, indexes=(*base.indexes, unlike))
+        assert _unique_steps(other) == [
+            _build(5000, f"an earlier run left {UQ} unlike the target; rebuilt: {BUILD_WHY}", drop_first=True),
+            _attach(5000)]
+
+
+# -- an enum rebuilt: the step in full, and the refusal naming every use ----------------------------------------
+
+def test_a_rebuild_names_every_table_using_the_type_its_rows_and_its_locks() -> None:
+    from nakamura_misaki_db.bridge.planners.enums import plan_enums
+    from nakamura_misaki_db.diff import Difference, DiffKind
+
+    # A legacy label (IN_PROGRESS -> in_progress) renamed and an unused extra one dropped: a rebuild.
+    current = ["pending", "IN_PROGRESS", "completed", "cancelled", "archived"]
+    differs = Difference(DiffKind.ENUM_LABELS, "task_status", expected=list(TASK_STATUS), actual=current)
+    facts = DataFacts(enum_columns={"task_status": [("public", "tasks", "status"), ("crm", "deals", "stage"),
+                                                    ("public", "tasks", "previous_status")]})
+    [step] = plan_enums([differs], facts, {"tasks": 1000, "crm.deals": 20, "notes": 5}).steps
+    assert (step.action, step.object, step.safety, step.table, step.rows) == (
+        "rebuild_enum", "task_status", "rewrites table", "crm.deals, tasks", 1020)
+    assert step.summary == ("rebuild enum task_status as ('pending', 'in_progress', 'completed', 'cancelled') (no row "
+                            "uses the labels it drops or moves)")
+    assert step.reason == f"task_status has labels {current}; target {list(TASK_STATUS)}"
+    assert step.locks == ["ACCESS EXCLUSIVE on type task_status", "ACCESS EXCLUSIVE on crm.deals",
+                          "ACCESS EXCLUSIVE on tasks"]
+    [block] = step.sql
+    assert "v_schema   constant text   := 'public';" in block
+    assert "v_target   constant text[] := ARRAY['pending', 'in_progress', 'completed', 'cancelled']::text[];" in block
+    assert "v_from     constant text[] := ARRAY['IN_PROGRESS']::text[];" in block  # the rename kept in the rebuild
+    assert "v_to       constant text[] := ARRAY['in_progress']::text[];" in block
+
+
+def test_a_rebuild_of_a_type_no_column_uses_is_catalog_only() -> None:
+    from nakamura_misaki_db.bridge.planners.enums import plan_enums
+    from nakamura_misaki_db.diff import Difference, DiffKind
+
+    differs = Difference(DiffKind.ENUM_LABELS, "task_status", expected=list(TASK_STATUS),
+                         actual=[*TASK_STATUS, "archived"])
+    [step] = plan_enums([differs], DataFacts(), {"tasks": 1000}).steps
+    assert (step.safety, step.table, step.rows, step.locks) == (
+        "catalog-only", None, 0, ["ACCESS EXCLUSIVE on type task_status"])
+
+
+def test_rows_using_dropped_labels_are_refused_listing_each_column() -> None:
+    from nakamura_misaki_db.bridge.planners.enums import plan_enums
+    from nakamura_misaki_db.diff import Difference, DiffKind
+
+    differs = Difference(DiffKind.ENUM_LABELS, "task_status", expected=list(TASK_STATUS),
+                         actual=[*TASK_STATUS, "archived"])
+    facts = DataFacts(label_use={"task_status": {"public.tasks.status": 1200, "crm.deals.stage": 3}})
+    planned = plan_enums([differs], facts, {})
+    assert planned.steps == []
+    assert planned.refusals == [Refusal(
+        "enum task_status",
+        f"labels ['archived'] are not in the target {list(TASK_STATUS)} and no mapping applies and rows use them: "
+        "public.tasks.status (1,200 rows), crm.deals.stage (3 rows)",
+        "update those rows to target labels (or add a mapping), then plan again")]
+    reordered = Difference(DiffKind.ENUM_LABELS, "task_status", expected=list(TASK_STATUS),
+                           actual=list(reversed(TASK_STATUS)))
+    facts = DataFacts(label_use={"task_status": {"public.tasks.status": 4}})
+    assert [r.problem for r in plan_enums([reordered], facts, {}).refusals] == [
+        f"labels are in another order than the target {list(TASK_STATUS)} and rows use them: "
+        "public.tasks.status (4 rows)"]
