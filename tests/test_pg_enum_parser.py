@@ -265,6 +265,9 @@ def test_describe_change_is_one_line_per_kind_of_change() -> None:
     assert new.describe_change(None) == "create enum PGEnum: public.task_status ENUM ('todo', 'in_progress', 'done')"
     assert new.describe_change(old) == ("change enum PGEnum: public.task_status: labels (todo, doing) -> "
                                         "(todo, in_progress, done) renaming doing -> in_progress")
+    two = PGEnum("public", "task_status", labels=["todo", "started", "finished"],
+                 renames={"doing": "started", "done": "finished"})
+    assert two.describe_change(old).endswith(" renaming doing -> started, done -> finished")
     assert PGEnum("public", "task_status", labels=["doing", "todo"]).describe_change(old) == (
         "change enum PGEnum: public.task_status: labels (todo, doing) -> (doing, todo)")
 

@@ -408,3 +408,34 @@ def test_a_key_that_needs_a_unique_constraint_the_target_drops_is_refused() -> N
         "foreign key public.notes.notes_task_title_fkey",
         "needs the unique constraint uq_tasks_title on tasks, which the target does not have",
         "drop or rework public.notes.notes_task_title_fkey first, then plan again")]
+
+
+
+def test_a_refusal_names_every_altered_column_and_cuts_a_long_definition_at_300_characters() -> None:
+    from .catalogs import TS, replace_column, with_rows
+
+    both = replace_column(replace_column(tasks(), "due_at", type=TS), "completed_at", type=TS)
+    long_definition = "SELECT id, due_at FROM tasks WHERE " + " OR ".join(f"id = {i}" for i in range(60))
+    due = _view(1, "due_tasks", long_definition, materialized=True)
+    deps = Dependents(views={1: due}, column_views={("tasks", "due_at"): [1]}, current_user="app")
+    planned = _plan(_full(tasks=with_rows(both)), DataFacts(dependents=deps), zone="Asia/Tokyo")
+    [refusal] = planned.refusals
+    assert refusal.problem.startswith("reads tasks.completed_at, due_at, whose type changes, and is a materialized")
+    assert refusal.remedy == (f"drop it before the bridge and recreate it afterwards (its definition: "
+                           f"{long_definition[:300]}), or run the bridge as its owner")
+
+
+def test_a_view_is_recreated_with_its_options() -> None:
+    due = _view(1, "due_tasks", "SELECT id, due_at FROM tasks", options=("security_barrier=true",))
+    planned = _altering_due_at(views={1: due}, column_views={("tasks", "due_at"): [1]}, current_user="app")
+    assert planned.steps[0].sql[-1] == ('CREATE VIEW "public"."due_tasks" WITH (security_barrier=true) AS '
+                                        "SELECT id, due_at FROM tasks")
+
+
+def test_keys_into_other_tables_do_not_stop_the_look_at_the_keys_that_follow() -> None:
+    elsewhere = _key("public", "notes", "notes_task_id_fkey", "public.tasks", "CASCADE", columns=("task_id",))
+    pointing = _key("public", "links", "links_conv_fkey", "public.conversations", "NO ACTION",
+                    columns=("user_ref", "channel_ref"), ref_columns=("user_id", "channel_id"), affected_rows=2)
+    planned = _duplicates_plan(elsewhere, pointing)
+    assert [r.remedy for r in planned.refusals] == [
+        "point those rows at the row that is kept for each (user_id, channel_id), or remove them, then plan again"]

@@ -310,6 +310,7 @@ def test_a_bad_url_given_as_the_option_is_named_as_the_option() -> None:
     ("postgresql:///nakamura", "postgresql+psycopg:///nakamura"),  # no host: libpq's default socket
     ("postgresql://db.example/nakamura", "postgresql+psycopg://db.example/nakamura"),  # no user, no userinfo
     ("postgresql://a%2Fb:secret@h/d", "postgresql+psycopg://a%2Fb:***@h/d"),  # a '/' in the user stays encoded
+    ("port=5433 dbname=d", "postgresql+psycopg://:5433/d"),  # a port without a host: libpq's default socket
 ])
 def test_masked_forms_without_host_or_user_and_with_a_slash_in_the_user(url: str, shown: str) -> None:
     assert masked(url) == shown

@@ -42,7 +42,7 @@ class EnumReplaceOp(ReplaceOp):
 
     def to_diff_tuple(self) -> tuple[Any, ...]:
         target = self.target
-        return ("replace_enum", target.identity, target.describe_change(getattr(target, "_version_to_replace", None)))
+        return ("replace_enum", target.identity, target.describe_change(target._version_to_replace))
 
 
 class EnumDropOp(DropOp):

@@ -86,7 +86,6 @@ def _static_replace(schema: str, name: str, current: Sequence[str], target: Sequ
         else:
             where = ""
         out.append(f"ALTER TYPE {qualified} ADD VALUE {literal(label)}{where}")
-        labels.append(label)  # from here only membership is read: the position is target's
     return out
 
 
