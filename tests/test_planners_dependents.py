@@ -439,3 +439,13 @@ def test_keys_into_other_tables_do_not_stop_the_look_at_the_keys_that_follow() -
     planned = _duplicates_plan(elsewhere, pointing)
     assert [r.remedy for r in planned.refusals] == [
         "point those rows at the row that is kept for each (user_id, channel_id), or remove them, then plan again"]
+
+
+def test_moved_duplicates_carry_this_runs_id_and_the_step_says_why_it_runs_first() -> None:
+    # legacy-states.md: archived rows keep the id of the run that moved them (the audit row names it).
+    [move] = [s for s in _duplicates_plan().steps if s.action == "archive_duplicates"]
+    assert "'00000000-0000-4000-8000-0000000000aa'" in move.sql[-1]  # the run id _plan gives
+    assert move.reason == (
+        "unique constraint uq_conversations_user_channel cannot be added while duplicates exist (committed on its "
+        "own before the index is built, without a table lock: writers keep going; the rows stay in the archive "
+        "with this run's id even if a later step fails)")
