@@ -732,3 +732,62 @@ def test_rows_using_dropped_labels_are_refused_listing_each_column() -> None:
     assert [r.problem for r in plan_enums([reordered], facts, {}).refusals] == [
         f"labels are in another order than the target {list(TASK_STATUS)} and rows use them: "
         "public.tasks.status (4 rows)"]
+
+
+def test_defaults_set_and_dropped_in_one_step_in_full() -> None:
+    # target-schema.md: employees.is_active DEFAULT true, employees.created_at/updated_at DEFAULT now().
+    employees = TARGET.tables["employees"]
+    actual_table = with_rows(dataclasses.replace(employees, columns=tuple(
+        dataclasses.replace(c, default=None) if c.name in ("is_active", "updated_at")
+        else dataclasses.replace(c, default="'?'::text") if c.name == "name" else c
+        for c in employees.columns)), 40)
+    [step] = _plan(_full(employees=actual_table)).steps
+    assert step == Step(
+        "set_defaults", "employees",
+        "set server defaults on employees: is_active, updated_at; drop server defaults on employees: name",
+        ['ALTER TABLE "public"."employees" ALTER COLUMN "name" DROP DEFAULT, ALTER COLUMN "is_active" SET DEFAULT '
+         'true, ALTER COLUMN "updated_at" SET DEFAULT now()'],
+        "the target's columns have these defaults (and no default where one is dropped)", "catalog-only",
+        "employees", 40, ["ACCESS EXCLUSIVE on employees"])
+    only_set = dataclasses.replace(actual_table, columns=tuple(
+        dataclasses.replace(c, default=None) if c.name == "name" else c for c in actual_table.columns))
+    [step] = _plan(_full(employees=only_set)).steps
+    assert (step.summary, step.reason) == ("set server defaults on employees: is_active, updated_at",
+                                           "the target's columns have these defaults")
+
+
+def test_labels_renamed_and_added_in_place_each_its_own_step() -> None:
+    from nakamura_misaki_db.bridge.planners.enums import plan_enums
+    from nakamura_misaki_db.diff import Difference, DiffKind
+
+    lock = ["ACCESS EXCLUSIVE on type task_status"]
+    differs = Difference(DiffKind.ENUM_LABELS, "task_status", expected=list(TASK_STATUS),
+                         actual=["IN_PROGRESS", "completed"])
+    assert plan_enums([differs], DataFacts(), {}).steps == [
+        Step("rename_enum_label", "task_status.IN_PROGRESS", "rename label IN_PROGRESS -> in_progress of enum "
+             "task_status", ["ALTER TYPE \"public\".\"task_status\" RENAME VALUE 'IN_PROGRESS' TO 'in_progress'"],
+             "legacy spelling 'IN_PROGRESS' of target label 'in_progress'", "catalog-only", locks=lock),
+        Step("add_enum_label", "task_status.pending", "add label pending to enum task_status before in_progress",
+             ["ALTER TYPE \"public\".\"task_status\" ADD VALUE IF NOT EXISTS 'pending' BEFORE 'in_progress'"],
+             "the target's task_status has 'pending'", "catalog-only", locks=lock),
+        Step("add_enum_label", "task_status.cancelled", "add label cancelled to enum task_status after completed",
+             ["ALTER TYPE \"public\".\"task_status\" ADD VALUE IF NOT EXISTS 'cancelled' AFTER 'completed'"],
+             "the target's task_status has 'cancelled'", "catalog-only", locks=lock),
+    ]
+    empty = Difference(DiffKind.ENUM_LABELS, "task_status", expected=["pending", "done"], actual=[])
+    assert [(s.summary, s.sql) for s in plan_enums([empty], DataFacts(), {}).steps] == [
+        ("add label pending to enum task_status",
+         ["ALTER TYPE \"public\".\"task_status\" ADD VALUE IF NOT EXISTS 'pending'"]),
+        ("add label done to enum task_status after pending",
+         ["ALTER TYPE \"public\".\"task_status\" ADD VALUE IF NOT EXISTS 'done' AFTER 'pending'"])]
+
+
+def test_a_rebuild_counts_a_table_without_an_estimate_as_no_rows() -> None:
+    from nakamura_misaki_db.bridge.planners.enums import plan_enums
+    from nakamura_misaki_db.diff import Difference, DiffKind
+
+    differs = Difference(DiffKind.ENUM_LABELS, "task_status", expected=list(TASK_STATUS),
+                         actual=[*TASK_STATUS, "archived"])
+    facts = DataFacts(enum_columns={"task_status": [("public", "tasks", "status"), ("crm", "deals", "stage")]})
+    [step] = plan_enums([differs], facts, {"tasks": 1000}).steps
+    assert step.rows == 1000

@@ -104,6 +104,7 @@ def _plan_labels(name: str, current: list[str], target: list[str], facts: DataFa
         ))
     renamed = dict(change.renames)
     labels = [renamed.get(label, label) for label in current]
+    # Target labels are distinct, so what is added need not join `labels`: only membership is read.
     for i, label in enumerate(target):
         if label in labels:
             continue
@@ -111,12 +112,10 @@ def _plan_labels(name: str, current: list[str], target: list[str], facts: DataFa
             before = labels[0] if labels else None
             position = f"before {before}" if before is not None else ""
             sql = ddl.add_enum_value(name, label, before=before)
-            labels.insert(0, label)
         else:
             prev = target[i - 1]
             position = f"after {prev}"
             sql = ddl.add_enum_value(name, label, after=prev)
-            labels.insert(labels.index(prev) + 1, label)
         out.add(Step(
             Action.ADD_ENUM_LABEL, f"{name}.{label}", f"add label {label} to enum {name} {position}".strip(),
             [sql], f"the target's {name} has {label!r}", Safety.CATALOG_ONLY, locks=lock,
