@@ -791,3 +791,57 @@ def test_a_rebuild_counts_a_table_without_an_estimate_as_no_rows() -> None:
     facts = DataFacts(enum_columns={"task_status": [("public", "tasks", "status"), ("crm", "deals", "stage")]})
     [step] = plan_enums([differs], facts, {"tasks": 1000}).steps
     assert step.rows == 1000
+
+
+# -- plan_columns: the step in full, naive timestamps, the facts' probes ---------------------------------------
+
+def test_the_alter_step_in_full_with_a_nullable_column_added_to_a_table_with_rows() -> None:
+    without = dataclasses.replace(tasks(), columns=tuple(c for c in tasks().columns if c.name != "description"))
+    actual = _full(tasks=with_rows(replace_column(without, "title", nullable=True), 300))
+    [alter] = _plan(actual).steps
+    assert alter == Step(
+        "alter_columns", "tasks", "alter columns of tasks: title NOT NULL (checked); add description",
+        ['ALTER TABLE "public"."tasks" ALTER COLUMN "title" SET NOT NULL, ADD COLUMN "description" text'],
+        "column types/nullability differ from the target's", "validates data", "tasks", 300,
+        ["ACCESS EXCLUSIVE on tasks"])
+
+
+def test_naive_timestamps_with_rows_and_no_zone_are_refused_saying_which_option() -> None:
+    actual = _full(tasks=with_rows(replace_column(tasks(), "due_at", type=TS)))
+    assert _plan(actual).refusals == [Refusal(
+        "tasks", "has naive timestamps (timestamp without time zone) in a table with rows; converting them needs "
+        "the zone they were written in",
+        "rerun with --legacy-timezone ZONE (the application server's zone, e.g. Asia/Tokyo)")]
+
+
+def test_an_empty_table_converts_naive_timestamps_as_utc_whatever_zone_is_given() -> None:
+    planned = _plan(_full(tasks=replace_column(tasks(), "due_at", type=TS)), zone="Asia/Tokyo")
+    assert planned.steps[0].sql[0] == "SET LOCAL TimeZone = 'UTC'"
+
+
+def test_an_index_step_on_a_table_never_analyzed_reports_no_rows() -> None:
+    t = dataclasses.replace(tasks(), estimated_rows=None,
+                            indexes=tuple(i for i in tasks().indexes if i.name != "ix_tasks_status"))
+    [step] = _plan(_full(tasks=t)).steps
+    assert (step.object, step.rows) == ("ix_tasks_status", 0)
+
+
+def test_the_victims_query_selects_all_but_the_most_recent_row_of_each_duplicated_key() -> None:
+    from nakamura_misaki_db.bridge.planners.dependents import victims_sql
+    from nakamura_misaki_db.dependents import Touched
+
+    out = victims_sql(_full(), Touched(losing_rows={"conversations": ("user_id", "channel_id")}))
+    assert list(out) == ["conversations"]
+    assert 'PARTITION BY c."user_id", c."channel_id" ORDER BY c."last_message_at" DESC, c."conversation_id" DESC' \
+        in out["conversations"]
+    assert out["conversations"].endswith("WHERE r.rn > 1")
+
+
+def test_labels_to_probe_are_the_ones_no_legacy_mapping_renames() -> None:
+    from nakamura_misaki_db.bridge.planners.enums import labels_to_probe
+    from nakamura_misaki_db.diff import Difference, DiffKind
+
+    # COMPLETED is the legacy spelling of completed (renamed in place); archived has no mapping: only it is probed.
+    differs = Difference(DiffKind.ENUM_LABELS, "task_status", expected=list(TASK_STATUS),
+                         actual=["pending", "in_progress", "COMPLETED", "cancelled", "archived"])
+    assert labels_to_probe([differs]) == {"task_status": ["archived"]}
