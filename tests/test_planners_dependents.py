@@ -449,3 +449,32 @@ def test_moved_duplicates_carry_this_runs_id_and_the_step_says_why_it_runs_first
         "unique constraint uq_conversations_user_channel cannot be added while duplicates exist (committed on its "
         "own before the index is built, without a table lock: writers keep going; the rows stay in the archive "
         "with this run's id even if a later step fails)")
+
+
+def test_touched_by_is_what_the_plan_will_touch_read_from_the_differences_and_facts() -> None:
+    from nakamura_misaki_db.bridge.planners.dependents import touched_by
+    from nakamura_misaki_db.catalog import Unique
+    from nakamura_misaki_db.diff import diff
+    from nakamura_misaki_db.facts import Duplicates
+
+    from .catalogs import TS, conversations, replace_column, with_rows
+    from .test_planners import TARGET
+
+    # task_status spells a legacy label (renamed in place); skill_category has one no mapping covers (rebuilt).
+    enums = {"task_status": ("pending", "in_progress", "COMPLETED", "cancelled"),
+             "skill_category": (*TARGET.enums["skill_category"], "juggling")}
+    extra_unique = dataclasses.replace(tasks(), uniques=(Unique("uq_tasks_title", ("title",)),))
+    actual = dataclasses.replace(_full(
+        tasks=with_rows(replace_column(extra_unique, "due_at", type=TS)),
+        conversations=with_rows(dataclasses.replace(conversations(), uniques=())),
+        notes=dataclasses.replace(tasks(), name="notes")), enums={**TARGET.enums, **enums})
+    facts = DataFacts(duplicates={("conversations", ("user_id", "channel_id")): Duplicates(3, 5),
+                                  ("notes", ("id",)): Duplicates(1, 1),  # moves to the archive whole
+                                  ("tasks", ("title",)): Duplicates(0, 0)})  # no duplicated key
+    touched = touched_by(actual, diff(actual, TARGET), {"notes": "legacy_archive.notes"}, facts)
+    assert touched.altered_columns == (("tasks", "due_at"),)
+    assert touched.renamed_labels == {"task_status": ("COMPLETED",)}
+    assert touched.rebuilt_enums == ("skill_category",)
+    assert touched.losing_rows == {"conversations": ("user_id", "channel_id")}
+    assert touched.moving == ("notes",)
+    assert touched.dropped_uniques == (("tasks", "uq_tasks_title", ("title",)),)
