@@ -611,10 +611,15 @@ def test_an_object_of_a_later_revision_that_differs_is_refused_before_anything_r
 UQ = "uq_conversations_user_channel"
 
 
-def _unique_steps(table, facts: DataFacts | None = None):
+def _unique_planned(table, facts: DataFacts | None = None):
+    """plan_unique for conversations' (user_id, channel_id), the target's uq_conversations_user_channel."""
     from nakamura_misaki_db.bridge.planners.constraints import plan_unique
 
-    return plan_unique(table, UQ, ["user_id", "channel_id"], facts or DataFacts(), "run-1").steps
+    return plan_unique(table, UQ, ["user_id", "channel_id"], facts or DataFacts(), "run-1")
+
+
+def _unique_steps(table, facts: DataFacts | None = None):
+    return _unique_planned(table, facts).steps
 
 
 def _attach(rows: int, adopting: bool = False) -> Step:

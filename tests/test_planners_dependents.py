@@ -91,15 +91,20 @@ def test_referencing_into_lists_only_the_keys_into_that_table() -> None:
 
 # -- duplicates moving out of conversations: what follows them (ON DELETE CASCADE / SET NULL / SET DEFAULT) --
 
-def _duplicates_plan(*keys: ReferencingKey, table=None):
+def _moving_duplicates_with(table=None, **dependents):
+    """A plan moving conversations' duplicates (3 keys, 5 extra rows), with these dependents around it."""
     from nakamura_misaki_db.facts import Duplicates
 
     from .catalogs import conversations, with_rows
 
     actual = _full(conversations=table or with_rows(dataclasses.replace(conversations(), uniques=())))
     facts = DataFacts(duplicates={("conversations", ("user_id", "channel_id")): Duplicates(3, 5)},
-                      dependents=Dependents(referencing=list(keys)))
+                      dependents=Dependents(**dependents))
     return _plan(actual, facts)
+
+
+def _duplicates_plan(*keys: ReferencingKey, table=None):
+    return _moving_duplicates_with(table, referencing=list(keys))
 
 
 def test_rows_that_follow_moved_duplicates_are_archived_with_them_and_their_writers_wait() -> None:
@@ -159,17 +164,6 @@ def test_each_row_that_follows_keeps_why_it_was_archived() -> None:
 
 # -- duplicates moving out of conversations: triggers, rules and row security on the deletes --------------------
 
-def _moving_duplicates_with(**dependents):
-    from nakamura_misaki_db.facts import Duplicates
-
-    from .catalogs import conversations, with_rows
-
-    actual = _full(conversations=with_rows(dataclasses.replace(conversations(), uniques=())))
-    facts = DataFacts(duplicates={("conversations", ("user_id", "channel_id")): Duplicates(3, 5)},
-                      dependents=Dependents(**dependents))
-    return _plan(actual, facts)
-
-
 def test_an_enabled_delete_trigger_on_the_table_losing_duplicates_is_refused() -> None:
     from nakamura_misaki_db.dependents import Trigger
 
@@ -217,11 +211,12 @@ def test_row_security_on_the_table_losing_duplicates_is_refused() -> None:
 # -- plan_unique over duplicates: the rows it reports, and no column to choose the row kept -------------------
 
 def _unique_plan(table):
-    from nakamura_misaki_db.bridge.planners.constraints import plan_unique
     from nakamura_misaki_db.facts import Duplicates
 
+    from .test_planners import _unique_planned
+
     facts = DataFacts(duplicates={("conversations", ("user_id", "channel_id")): Duplicates(3, 5)})
-    return plan_unique(table, "uq_conversations_user_channel", ["user_id", "channel_id"], facts, "run-1")
+    return _unique_planned(table, facts)
 
 
 def test_the_duplicates_step_reports_the_tables_estimated_rows() -> None:
@@ -342,19 +337,12 @@ def test_a_no_action_key_with_rows_pointing_at_duplicates_is_refused_and_one_wit
 
 
 def test_a_cascade_two_levels_deep_is_refused() -> None:
-    from nakamura_misaki_db.facts import Duplicates
-
-    from .catalogs import conversations, with_rows
-
     cascade = _key("public", "reminders", "reminders_conversation_id_fkey", "public.conversations", "CASCADE",
                    columns=("conversation_id",), affected_rows=7)
     deeper = _key("public", "alerts", "alerts_reminder_id_fkey", "public.reminders", "CASCADE",
                   columns=("reminder_id",))
     unrelated = _key("public", "alerts", "alerts_task_id_fkey", "public.tasks", "CASCADE", columns=("task_id",))
-    actual = _full(conversations=with_rows(dataclasses.replace(conversations(), uniques=())))
-    facts = DataFacts(duplicates={("conversations", ("user_id", "channel_id")): Duplicates(3, 5)},
-                      dependents=Dependents(referencing=[cascade], second_level=[unrelated, deeper]))
-    planned = _plan(actual, facts)
+    planned = _moving_duplicates_with(referencing=[cascade], second_level=[unrelated, deeper])
     assert planned.refusals == [Refusal(
         "foreign key public.alerts.alerts_reminder_id_fkey",
         "points at public.reminders, whose rows the ON DELETE CASCADE of "
