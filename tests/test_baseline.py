@@ -337,3 +337,84 @@ def test_a_role_that_may_not_create_the_extension_is_told_what_to_ask_and_nothin
                             "WHERE n.nspname = 'public' AND t.typtype = 'e'") == []
     finally:
         execute_sql(db_url, f"ALTER SCHEMA public OWNER TO pg_database_owner; DROP OWNED BY {role}; DROP ROLE {role}")
+
+
+def test_the_guard_reports_each_data_problem_in_full_and_checks_past_what_it_cannot_check(db_url: URL) -> None:
+    # Before each blocker comes an additive difference the guard has no rows to check for: a missing table
+    # (employees) and the key to it (no parent to look up), an index of the empty handoffs. Both blockers
+    # must still be found, each with its table, what the target wants, and what is in the way.
+    from nakamura_misaki_db import baseline
+    from nakamura_misaki_db.diff import Difference, DiffKind
+    from nakamura_misaki_db.errors import DriftError
+
+    a1, a2 = "00000000-0000-4000-8000-0000000000a1", "00000000-0000-4000-8000-0000000000a2"
+    execute_sql(db_url, spec_sql.full_schema_sql()
+                + "ALTER TABLE conversations DROP CONSTRAINT uq_conversations_user_channel;"
+                "DROP TABLE employees CASCADE; DROP INDEX idx_handoffs_status;"
+                "ALTER TABLE employee_skills DROP CONSTRAINT employee_skills_skill_id_fkey;"
+                "INSERT INTO conversations SELECT gen_random_uuid(), u, c, '[]', now(), now(), now()"
+                " FROM (VALUES ('U1', 'C1'), ('U1', 'C1'), ('U2', 'C2'), ('U2', 'C2'), ('U3', 'C3')) v(u, c);"
+                "INSERT INTO employee_skills (id, employee_id, skill_id) VALUES"
+                f" ('{a1}', gen_random_uuid(), gen_random_uuid()), ('{a2}', gen_random_uuid(), gen_random_uuid());")
+    before = fingerprint(db_url)
+    with pytest.raises(DriftError) as refused:
+        _engine_run(db_url, baseline.upgrade)
+    # target-schema.md: uq_conversations_user_channel UNIQUE (user_id, channel_id);
+    # employee_skills_skill_id_fkey (skill_id) REFERENCES business_skills(skill_id) ON DELETE CASCADE.
+    problems = [
+        Difference(DiffKind.DUPLICATES_BLOCK_UNIQUE, "uq_conversations_user_channel", "conversations",
+                   expected=["user_id", "channel_id"], actual="2 duplicated key(s)"),
+        Difference(DiffKind.ORPHANS_BLOCK_FOREIGN_KEY, "employee_skills_skill_id_fkey", "employee_skills",
+                   expected={"columns": ["skill_id"], "references": "business_skills(skill_id)",
+                             "on_delete": "CASCADE"},
+                   actual=f"orphan row(s) with key {a1}, {a2}"),
+    ]
+    assert refused.value.differences == problems
+    lines = str(refused.value).splitlines()
+    assert lines[0].endswith("; 2 cannot be closed by creating what is missing:")
+    assert lines[1:3] == [f"  - {p.describe()}" for p in problems]
+    assert fingerprint(db_url) == before
+
+
+def test_the_guard_returns_the_statements_it_ran_and_nothing_when_there_is_nothing_to_do(db_url: URL) -> None:
+    from nakamura_misaki_db import baseline
+
+    execute_sql(db_url, spec_sql.full_schema_sql() + "DROP INDEX idx_handoffs_status;")
+    ran: list[list[str]] = []
+    _engine_run(db_url, lambda conn: ran.append(baseline.upgrade(conn)))
+    _engine_run(db_url, lambda conn: ran.append(baseline.upgrade(conn)))
+    # target-schema.md: idx_handoffs_status ON handoffs (status).
+    assert ran == [["CREATE INDEX idx_handoffs_status ON public.handoffs (status)"], []]
+
+
+def test_a_role_that_may_not_create_tables_gets_postgresqls_own_error_not_the_extension_advice(db_url: URL) -> None:
+    # The "ask a superuser for vector" advice is for CREATE EXTENSION only: a missing table this role may not
+    # create is PostgreSQL's permission error, as it is, and nothing is made.
+    import uuid
+
+    import sqlalchemy as sa
+
+    from nakamura_misaki_db import baseline
+
+    role = f"reader_{uuid.uuid4().hex[:8]}"
+    execute_sql(db_url, spec_sql.full_schema_sql() + f"DROP TABLE handoffs; CREATE ROLE {role} LOGIN;"
+                        f" GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role};")
+    before = fingerprint(db_url)
+    try:
+        with pytest.raises(sa.exc.ProgrammingError, match="permission denied for schema public"):
+            _engine_run(db_url.set(username=role), baseline.upgrade)
+        assert fingerprint(db_url) == before
+    finally:
+        execute_sql(db_url, f"DROP OWNED BY {role}; DROP ROLE {role}")
+
+
+def test_only_additive_differences_become_statements() -> None:
+    # The guard only ever creates what is missing; asked for anything else it raises, naming the kind.
+    from nakamura_misaki_db import baseline
+    from nakamura_misaki_db.diff import Difference, DiffKind
+
+    narrowing = Difference(DiffKind.COLUMN_TYPE, "tasks.title", "tasks", expected="varchar(500)", actual="text")
+    with pytest.raises(ValueError) as err:
+        baseline.statements_for(narrowing)
+    assert str(err.value) == "column_type is not an additive difference"
+    assert not narrowing.additive

@@ -76,8 +76,15 @@ def test_settings_come_from_the_option_then_the_environment_then_the_default(
     assert (lock_timeout_setting(), lock_wait_setting()) == ("30s", "1min")
     assert (lock_timeout_setting("2s"), lock_wait_setting("3s")) == ("2s", "3s")
     monkeypatch.setenv("MIGRATION_LOCK_WAIT", "forever")
-    with pytest.raises(BadInput, match="MIGRATION_LOCK_WAIT"):
+    with pytest.raises(BadInput) as err:
         lock_wait_setting()
+    assert str(err.value) == ("lock wait (MIGRATION_LOCK_WAIT) must be a duration like 500ms, 5s or 2min "
+                              "(got 'forever')")
+    monkeypatch.setenv("MIGRATION_LOCK_TIMEOUT", "soon")
+    with pytest.raises(BadInput) as err:
+        lock_timeout_setting()
+    assert str(err.value) == ("lock timeout (MIGRATION_LOCK_TIMEOUT) must be a duration like 500ms, 5s or 2min "
+                              "(got 'soon')")
 
 
 # -- the lock itself ---------------------------------------------------------------------------

@@ -132,6 +132,40 @@ def test_default_drop_is_described_as_a_drop() -> None:
     assert step.sql == ['ALTER TABLE "public"."tasks" ALTER COLUMN "title" DROP DEFAULT']
 
 
+def test_defaults_dropped_on_two_columns_are_one_step_over_a_table_without_an_estimate() -> None:
+    # target-schema.md: tasks.title and tasks.description have no server default.
+    extra = replace_column(replace_column(tasks(estimated_rows=None), "description", default="'x'::text"),
+                           "title", default="'t'::character varying")
+    assert _plan(_full(tasks=extra)).steps == [Step(
+        "set_defaults", "tasks", "drop server defaults on tasks: title, description",
+        ['ALTER TABLE "public"."tasks" ALTER COLUMN "title" DROP DEFAULT, ALTER COLUMN "description" DROP DEFAULT'],
+        "the target's columns have these defaults (and no default where one is dropped)", "catalog-only", "tasks",
+        0, ["ACCESS EXCLUSIVE on tasks"])]
+
+
+def test_a_widening_over_a_table_without_an_estimate_counts_zero_rows() -> None:
+    narrow = replace_column(tasks(estimated_rows=None), "title", type=varchar(200))
+    assert _plan(_full(tasks=narrow)).steps == [Step(
+        "alter_columns", "tasks", "alter columns of tasks: title widened 200->500",
+        ['ALTER TABLE "public"."tasks" ALTER COLUMN "title" TYPE character varying(500)'],
+        "column types/nullability differ from the target's", "catalog-only", "tasks", 0,
+        ["ACCESS EXCLUSIVE on tasks"])]
+
+
+def test_a_required_column_a_table_with_rows_lacks_is_left_to_the_archive_and_the_rest_still_planned() -> None:
+    from nakamura_misaki_db.bridge.planners.columns import plan_columns
+
+    # title is NOT NULL without a default: tasks with rows is archived whole (archive.py), so plan_columns
+    # plans nothing for it, but keeps going: the description column after it is still added.
+    lacking = with_rows(dataclasses.replace(tasks(), columns=tuple(
+        c for c in tasks().columns if c.name not in ("title", "description"))), 10)
+    expected = TARGET.tables["tasks"]
+    planned = plan_columns(lacking, expected, diff(_full(tasks=lacking), TARGET), DataFacts(), TARGET.enums, None)
+    assert [(s.action, s.summary, s.sql) for s in planned.steps] == [(
+        "alter_columns", "alter columns of tasks: add description",
+        ['ALTER TABLE "public"."tasks" ADD COLUMN "description" text'])]
+
+
 def test_a_column_the_target_makes_nullable_drops_not_null_without_reading_rows() -> None:
     actual = _full(tasks=with_rows(replace_column(tasks(), "description", nullable=False)))
     planned = _plan(actual)
@@ -850,3 +884,123 @@ def test_labels_to_probe_are_the_ones_no_legacy_mapping_renames() -> None:
     differs = Difference(DiffKind.ENUM_LABELS, "task_status", expected=list(TASK_STATUS),
                          actual=["pending", "in_progress", "COMPLETED", "cancelled", "archived"])
     assert labels_to_probe([differs]) == {"task_status": ["archived"]}
+
+
+# -- assemble: which table's steps run first, and the tables created -------------------------------------------
+
+def test_the_table_rewritten_longest_goes_first_whatever_the_target_order() -> None:
+    # The target lists conversations before tasks; tasks has more rows, so its rewrite runs first and
+    # conversations' writers are not kept waiting behind a lock taken before tasks' long rewrite.
+    actual = _full(conversations=with_rows(replace_column(conversations(), "created_at", type=TS), 10),
+                   tasks=with_rows(replace_column(tasks(), "due_at", type=TS), 5000))
+    steps = _plan(actual, zone="Asia/Tokyo").steps
+    assert [(s.action, s.object, s.safety, s.rows) for s in steps] == [
+        ("alter_columns", "tasks", "rewrites table", 5000), ("alter_columns", "conversations", "rewrites table", 10)]
+
+
+def test_tables_are_ranked_by_what_runs_inside_the_transaction_not_before_it() -> None:
+    # conversations' duplicates move and its index is built before the transaction (phase 1); inside it
+    # only a catalog-only attach remains, like tasks' default: a tie broken by rows, tasks (5,000) first.
+    actual = _full(conversations=with_rows(dataclasses.replace(conversations(), uniques=()), 10),
+                   tasks=with_rows(replace_column(tasks(), "description", default="'x'::text"), 5000))
+    facts = DataFacts(duplicates={("conversations", ("user_id", "channel_id")): Duplicates(3, 5)})
+    steps = _plan(actual, facts).steps
+    assert [(s.action, s.object, s.phase, s.rows) for s in steps] == [
+        ("archive_duplicates", "conversations(user_id, channel_id)", 1, 10),
+        ("build_unique_index", UQ, 1, 10),
+        ("set_defaults", "tasks", 2, 5000),
+        ("add_unique", UQ, 2, 10),
+    ]
+
+
+def test_an_enum_rebuild_over_a_table_without_an_estimate_counts_zero_rows() -> None:
+    actual = _with_labels("pending", "in_progress", "completed", "cancelled", "archived")
+    actual = dataclasses.replace(actual, tables={**actual.tables, "tasks": tasks(estimated_rows=None)})
+    facts = DataFacts(enum_columns={"task_status": [("public", "tasks", "status")]})
+    [step] = _plan(actual, facts).steps
+    assert (step.action, step.table, step.rows, step.safety_text()) == (
+        "rebuild_enum", "tasks", 0, "rewrites table tasks (~0 rows)")
+
+
+def test_missing_and_archived_tables_are_created_empty_each_saying_why() -> None:
+    from nakamura_misaki_db.bridge.planners.tables import plan_create_tables
+
+    # handoffs is missing; tasks exists but moves to the archive; every other table stays as it is.
+    actual = dataclasses.replace(TARGET, tables={k: v for k, v in TARGET.tables.items() if k != "handoffs"})
+    steps = plan_create_tables(actual, TARGET, {"tasks"}).steps
+    # target-schema.md: handoffs' and tasks' indexes.
+    indexes = {
+        "handoffs": ["CREATE INDEX idx_handoffs_from_user ON public.handoffs (from_user_id)",
+                     "CREATE INDEX idx_handoffs_status ON public.handoffs (status)",
+                     "CREATE INDEX idx_handoffs_to_user ON public.handoffs (to_user_id)"],
+        "tasks": ["CREATE INDEX ix_tasks_assignee_status ON public.tasks (assignee_user_id, status)",
+                  "CREATE INDEX ix_tasks_assignee_user_id ON public.tasks (assignee_user_id)",
+                  "CREATE INDEX ix_tasks_due_at ON public.tasks (due_at)",
+                  "CREATE INDEX ix_tasks_status ON public.tasks (status)"],
+    }
+    reasons = {"handoffs": "the target has table handoffs; the database does not",
+               "tasks": "tasks was moved to the archive"}
+    assert [s.object for s in steps] == ["handoffs", "tasks"]
+    for step in steps:
+        name = step.object
+        assert step.sql[0].startswith(f"CREATE TABLE public.{name} (")
+        assert step == Step("create_table", name, f"create table {name} with its indexes and constraints",
+                            [step.sql[0], *indexes[name]], reasons[name], "catalog-only", name, 0,
+                            [f"new table {name}"])
+    assert "CONSTRAINT handoffs_pkey PRIMARY KEY (handoff_id)" in steps[0].sql[0]
+    assert "status public.task_status NOT NULL" in steps[1].sql[0]
+
+
+# -- foreign keys: each key decided on its own ---------------------------------------------------------------
+
+EMPLOYEE_FK, SKILL_FK = "employee_skills_employee_id_fkey", "employee_skills_skill_id_fkey"
+
+
+def _add_key(name: str, parent: str, rows: int) -> Step:
+    # target-schema.md: both keys of employee_skills are ON DELETE CASCADE to their parent's key column.
+    column = {"employees": "employee_id", "business_skills": "skill_id"}[parent]
+    return Step("add_foreign_key", name, f"add foreign key {name} on employee_skills -> {parent}",
+                [f"ALTER TABLE public.employee_skills ADD CONSTRAINT {name} FOREIGN KEY({column}) "
+                 f"REFERENCES public.{parent} ({column}) ON DELETE CASCADE"],
+                "the target has this foreign key", "validates data", "employee_skills", rows,
+                ["SHARE ROW EXCLUSIVE on employee_skills", f"SHARE ROW EXCLUSIVE on {parent}"])
+
+
+def test_a_key_refused_or_skipped_does_not_stop_the_next_one_being_planned() -> None:
+    from nakamura_misaki_db.bridge.planners.constraints import plan_foreign_keys
+    from nakamura_misaki_db.diff import Difference, DiffKind
+
+    es = TARGET.tables["employee_skills"]
+    actual = _full(employee_skills=dataclasses.replace(es, foreign_keys=(), estimated_rows=None, has_rows=True))
+    missing = [Difference(DiffKind.MISSING_FOREIGN_KEY, name, table="employee_skills")
+               for name in (EMPLOYEE_FK, SKILL_FK)]
+    other = Difference(DiffKind.MISSING_INDEX, "ix_tasks_status", table="tasks")
+    archived_table = Difference(DiffKind.MISSING_FOREIGN_KEY, "notes_task_id_fkey", table="notes")
+    # Another kind of difference, and a key of a table that moves to the archive, come first: skipped.
+    planned = plan_foreign_keys(actual, [other, archived_table, *missing], {"notes"}, DataFacts())
+    # No estimate counts as zero rows.
+    assert planned.steps == [_add_key(EMPLOYEE_FK, "employees", 0), _add_key(SKILL_FK, "business_skills", 0)]
+    assert planned.refusals == []
+    # Orphans refuse the first key, with every key listed; the second is still planned.
+    facts = DataFacts(orphans={("employee_skills", EMPLOYEE_FK): ["7", "9"]})
+    planned = plan_foreign_keys(actual, missing, set(), facts)
+    assert planned.refusals == [Refusal(EMPLOYEE_FK, "rows of employee_skills point at missing employees rows "
+                                        "(keys: 7, 9)", "fix or remove those rows, then plan again")]
+    assert planned.steps == [_add_key(SKILL_FK, "business_skills", 0)]
+    # A parent moving to the archive refuses the first key only.
+    planned = plan_foreign_keys(actual, missing, {"employees"}, DataFacts())
+    assert [r.object for r in planned.refusals] == [EMPLOYEE_FK]
+    assert planned.steps == [_add_key(SKILL_FK, "business_skills", 0)]
+
+
+def test_a_missing_enum_is_created_with_its_reason_and_no_table_lock() -> None:
+    from nakamura_misaki_db.bridge.planners.enums import plan_enums
+    from nakamura_misaki_db.diff import Difference, DiffKind
+
+    missing = Difference(DiffKind.MISSING_ENUM, "task_status", expected=list(TASK_STATUS))
+    [step] = plan_enums([missing], DataFacts(), {}).steps
+    # The SQL is PGEnum's idempotent create (a DO block; tested with PGEnum), from the frozen target's labels.
+    [sql] = step.sql
+    assert """CREATE TYPE "public"."task_status" AS ENUM ('pending', 'in_progress', 'completed', 'cancelled');""" in sql
+    assert step == Step("create_enum", "task_status", f"create enum task_status {TASK_STATUS}", [sql],
+                        "the target has enum task_status", "catalog-only", locks=["none"])

@@ -374,6 +374,22 @@ def test_objects_spelling_a_renamed_label_are_refused_with_what_would_happen() -
     ]
 
 
+@pytest.mark.parametrize(("kind", "effect"), [
+    # Code run on a write compares with a label that no longer exists: an error, at run time.
+    ("function", "would fail at run time"), ("trigger", "would fail at run time"),
+    ("default", "would fail at run time"),
+    # A query filter keeps working but matches nothing.
+    ("view", "would silently stop matching rows"), ("policy", "would silently stop matching rows"),
+])
+def test_what_an_old_label_spelling_would_do_depends_on_the_kind_of_object(kind: str, effect: str) -> None:
+    mention = Mention(kind, "public.tasks.x", "IN_PROGRESS", "status = 'IN_PROGRESS'")
+    planned = _plan(_full(), DataFacts(dependents=Dependents(label_mentions={"task_status": [mention]})))
+    assert [(r.object, r.problem) for r in planned.refusals] == [(
+        f"{kind} public.tasks.x",
+        f"spells the label IN_PROGRESS of task_status, which the bridge renames; it {effect} "
+        "(status = 'IN_PROGRESS')")]
+
+
 def test_an_enum_to_rebuild_that_other_objects_use_is_refused_naming_them() -> None:
     uses = ["function public.f(task_status)", "default of column public.notes.kind"]
     planned = _plan(_full(), DataFacts(dependents=Dependents(type_uses={"task_status": uses})))

@@ -120,9 +120,11 @@ def orphan_keys(conn: Connection, child: Table, parent: str, columns: Sequence[s
 
     pk = list(child.primary_key.columns) if child.primary_key else [child.columns[0].name]
     cols = ", ".join(f"c.{ident(k)}::text" for k in pk)
+    # Key order, so the same orphans are named the same way on every run (a join returns them in any order).
+    order = ", ".join(f"c.{ident(k)}" for k in pk)
     rows = conn.execute(sa.text(
         f"SELECT {cols} FROM {ident('public', child.name)} c WHERE {notnull} AND NOT EXISTS "
-        f"(SELECT 1 FROM {ident('public', parent)} p WHERE {cond}) LIMIT {MAX_KEYS_SHOWN + 1}"
+        f"(SELECT 1 FROM {ident('public', parent)} p WHERE {cond}) ORDER BY {order} LIMIT {MAX_KEYS_SHOWN + 1}"
     )).all()
     keys = [", ".join(str(v) for v in r) for r in rows[:MAX_KEYS_SHOWN]]
     if len(rows) > MAX_KEYS_SHOWN:

@@ -73,7 +73,7 @@ def plan_dependents(planned: Planned, touched: Touched, deps: Dependents) -> Pla
             _around_row_moves(planned, step, deps)
         elif step.action == Action.ARCHIVE_TABLE:
             _around_archived_table(planned, step, touched, deps)
-    _around_labels(planned, touched, deps)
+    _around_labels(planned, deps)
     _around_dropped_uniques(planned, touched, deps)
     return planned
 
@@ -177,7 +177,7 @@ def _around_archived_table(planned: Planned, step: Step, touched: Touched, deps:
                        "again")
 
 
-def _around_labels(planned: Planned, touched: Touched, deps: Dependents) -> None:
+def _around_labels(planned: Planned, deps: Dependents) -> None:
     for enum, mentions in deps.label_mentions.items():
         for m in mentions:
             effect = ("would fail at run time" if m.kind in ("function", "trigger", "default")
