@@ -2,7 +2,9 @@
 
 The package, one job per module: ``entity`` (the ReplaceableEntity),
 ``parser`` (the enum SQL it is written in), ``statements`` + ``sql/*.sql``
-(its PL/pgSQL, kept as SQL files), ``comparator`` (autogenerate drop detection).
+(its PL/pgSQL, kept as SQL files), ``comparator`` (autogenerate drop detection),
+``offline`` (``--sql`` rendering), ``labels`` (where a missing label goes in place:
+the offline script and the bridge's planner share it).
 
 A ``PGEnum`` is identified by ``schema`` + ``signature`` (the type name, as in
 the catalog) and defined by its ordered labels. Its canonical definition text is

@@ -33,6 +33,7 @@ from alembic_utils.reversible_op import CreateOp, DropOp, ReplaceOp, RevertOp
 
 from ..quoting import ident, literal
 from .entity import PGEnum, _sql_text
+from .labels import additions
 
 # config.attributes key: {(schema, name): labels} the database holds before the run
 # (nakamura-init-db --sql reads them); the run's own record lives in the context's opts.
@@ -76,16 +77,10 @@ def _static_replace(schema: str, name: str, current: Sequence[str], target: Sequ
     kept = [label for label in labels if label in target]
     if len(kept) != len(labels) or kept != [label for label in target if label in labels]:
         return None  # a label removed, or the order changed
-    for i, label in enumerate(target):
-        if label in labels:
-            continue
-        if i > 0:
-            where = f" AFTER {literal(target[i - 1])}"  # there already: added or kept before this one
-        elif labels:
-            where = f" BEFORE {literal(labels[0])}"
-        else:
-            where = ""
-        out.append(f"ALTER TYPE {qualified} ADD VALUE {literal(label)}{where}")
+    for add in additions(labels, target):
+        where = (f" BEFORE {literal(add.before)}" if add.before is not None
+                 else f" AFTER {literal(add.after)}" if add.after is not None else "")
+        out.append(f"ALTER TYPE {qualified} ADD VALUE {literal(add.label)}{where}")
     return out
 
 

@@ -10,6 +10,7 @@ from ...diff import Difference, DiffKind
 from ...facts import DataFacts
 from ...legacy_chain import LEGACY_LABELS
 from ...pg_enum import PGEnum
+from ...pg_enum.labels import additions
 from ...target import enum as target_enum
 from ..steps import Action, Planned, Safety, Step, access_exclusive
 
@@ -103,21 +104,12 @@ def _plan_labels(name: str, current: list[str], target: list[str], facts: DataFa
             f"legacy spelling {old!r} of target label {new!r}", Safety.CATALOG_ONLY, locks=lock,
         ))
     renamed = dict(change.renames)
-    labels = [renamed.get(label, label) for label in current]
-    # Target labels are distinct, so what is added need not join `labels`: only membership is read.
-    for i, label in enumerate(target):
-        if label in labels:
-            continue
-        if i == 0:
-            before = labels[0] if labels else None
-            position = f"before {before}" if before is not None else ""
-            sql = ddl.add_enum_value(name, label, before=before)
-        else:
-            prev = target[i - 1]
-            position = f"after {prev}"
-            sql = ddl.add_enum_value(name, label, after=prev)
+    for add in additions([renamed.get(label, label) for label in current], target):
+        position = (f"before {add.before}" if add.before is not None
+                    else f"after {add.after}" if add.after is not None else "")
         out.add(Step(
-            Action.ADD_ENUM_LABEL, f"{name}.{label}", f"add label {label} to enum {name} {position}".strip(),
-            [sql], f"the target's {name} has {label!r}", Safety.CATALOG_ONLY, locks=lock,
+            Action.ADD_ENUM_LABEL, f"{name}.{add.label}", f"add label {add.label} to enum {name} {position}".strip(),
+            [ddl.add_enum_value(name, add.label, before=add.before, after=add.after)],
+            f"the target's {name} has {add.label!r}", Safety.CATALOG_ONLY, locks=lock,
         ))
     return out
