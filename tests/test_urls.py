@@ -353,3 +353,66 @@ def test_with_password_of_a_sqlalchemy_url_keeps_the_password_for_a_child_proces
 
     assert with_password(sa.engine.make_url("postgresql+psycopg://u:s3cret@h/d")) == (
         "postgresql+psycopg://u:s3cret@h/d")
+
+
+# -- the query string: what libpq is given ------------------------------------------------------------------
+
+@pytest.mark.parametrize(("raw", "params"), [
+    # A '?' inside a value is part of the value: only the first one starts the query.
+    ("postgresql://u@h/d?application_name=why?not", {"application_name": "why?not"}),
+    # asyncpg's own parameters are dropped wherever they stand; what follows them is kept.
+    ("postgresql+asyncpg://u@h/d?command_timeout=60&application_name=bot&statement_cache_size=0&sslmode=require",
+     {"application_name": "bot", "sslmode": "require"}),
+    # ?ssl= yields to an explicit sslmode wherever it stands; what follows it is kept.
+    ("postgresql+asyncpg://u@h/d?ssl=true&application_name=bot&sslmode=verify-full",
+     {"application_name": "bot", "sslmode": "verify-full"}),
+])
+def test_query_parameters_are_read_one_by_one(raw: str, params: dict[str, str]) -> None:
+    from nakamura_misaki_db.urls import DatabaseUrl
+
+    assert DatabaseUrl.parse(raw).params == {"user": "u", "host": "h", "dbname": "d", **params}
+
+
+@pytest.mark.parametrize(("raw", "host", "port"), [
+    # SQLAlchemy's multihost form (the application's asyncpg URL may use it): libpq would keep only the
+    # last host=, so it is rewritten to libpq's own lists, the same hosts in the same order.
+    ("postgresql+asyncpg://u:pw@/d?host=db1:5432&host=db2:5433", "db1,db2", "5432,5433"),
+    ("postgresql+psycopg://u:pw@/d?host=db1&host=db2&port=5432,5433", "db1,db2", "5432,5433"),
+    ("postgresql://u:pw@/d?host=db1:5432&host=db2", "db1,db2", "5432,"),
+    ("postgresql://u:pw@/d?host=%2Frun%2Fa&host=/run/b", "/run/a,/run/b", None),
+    # One host with its port, SQLAlchemy's spelling of ?host=db1&port=5433.
+    ("postgresql://u:pw@/d?host=db1:5433", "db1", "5433"),
+    ("postgresql://u:pw@/d?host=db1%3A5433", "db1", "5433"),
+    # A socket directory or a plain name is one host, as before.
+    ("postgresql://u:pw@/d?host=/run/postgresql", "/run/postgresql", None),
+    ("postgresql://u:pw@/d?host=db1&port=5433", "db1", "5433"),
+])
+def test_sqlalchemys_multihost_form_becomes_libpqs_host_and_port_lists(raw: str, host: str, port: str | None) -> None:
+    from nakamura_misaki_db.urls import DatabaseUrl
+
+    url = DatabaseUrl.parse(raw)
+    assert (url.params.get("host"), url.params.get("port"), url.database, url.password) == (host, port, "d", "pw")
+
+
+def test_the_two_multihost_forms_mixed_are_refused() -> None:
+    from nakamura_misaki_db.urls import DatabaseUrl
+
+    with pytest.raises(BadInput) as err:
+        DatabaseUrl.parse("postgresql://u:pw@/d?host=db1:5432&host=db2&port=5433")
+    assert str(err.value) == ("DATABASE_URL mixes the two multihost forms: use host=h1:p1&host=h2:p2 or "
+                              "host=h1,h2&port=p1,p2 (expected a URL like postgresql://USER:PASSWORD@HOST:5432/DBNAME)")
+
+
+def test_a_sqlalchemy_url_keeps_every_host_and_is_named_url_in_errors() -> None:
+    import sqlalchemy as sa
+
+    from nakamura_misaki_db.urls import DatabaseUrl
+
+    multi = DatabaseUrl.of(sa.engine.make_url("postgresql+asyncpg://u:p w@/d?host=db1:5432&host=db2:5433"))
+    assert multi.params == {"user": "u", "password": "p w", "dbname": "d", "host": "db1,db2", "port": "5432,5433"}
+    plain = DatabaseUrl.of(sa.engine.URL.create("postgresql", username="u", password="pw", host="h", database="d"))
+    assert plain.params == {"user": "u", "password": "pw", "host": "h", "dbname": "d"}
+    with pytest.raises(BadInput) as err:
+        DatabaseUrl.of(sa.engine.URL.create("mysql", username="u", password="pw", host="h", database="d"))
+    assert str(err.value) == ("URL uses 'mysql', but only PostgreSQL is supported; expected a URL like "
+                              "postgresql://USER:PASSWORD@HOST:5432/DBNAME")

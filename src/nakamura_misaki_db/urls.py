@@ -20,7 +20,7 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 from .errors import BadInput
 
@@ -61,7 +61,7 @@ class DatabaseUrl:
                                f"expected a URL like {EXAMPLE}")
             text = "postgresql://" + text[m.end():]
             _refuse_unencoded_at(text, source)
-            text = _libpq_query(text)
+            text = _libpq_query(text, source)
         elif "=" not in text:
             raise BadInput(f"{source} is not a valid database URL; expected a URL like {EXAMPLE}")
         params = _conninfo(text, source)
@@ -85,7 +85,9 @@ class DatabaseUrl:
             return cls.parse(value)
         # SQLAlchemy renders a space in a query value as '+', which libpq reads literally
         # (`options=-c+statement_timeout=1`): encode the query ourselves, as libpq decodes it.
-        base = value.set(query={}).render_as_string(hide_password=False)
+        # It also leaves a space in the user, password or database unencoded (it quotes with safe=" +"),
+        # which libpq's URI parser refuses; '+' is literal to both.
+        base = value.set(query={}).render_as_string(hide_password=False).replace(" ", "%20")
         query = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, values in value.query.items()
                          for v in (values if isinstance(values, tuple) else (values,)))
         return cls.parse(base + (f"?{query}" if query else ""), source="URL")
@@ -176,25 +178,48 @@ def _refuse_unencoded_at(uri: str, source: str) -> None:
                        f"(expected a URL like {EXAMPLE})")
 
 
-def _libpq_query(uri: str) -> str:
+def _libpq_query(uri: str, source: str) -> str:
     """Rewrite the query parameters asyncpg/SQLAlchemy use into what libpq accepts."""
     if "?" not in uri:
         return uri
     base, query = uri.split("?", 1)
+    pairs = [part.partition("=")[::2] for part in query.split("&") if part]
+    names = [name for name, _ in pairs]
+    multihost = _multihost(pairs)
     out: list[str] = []
-    names = [part.split("=", 1)[0] for part in query.split("&") if part]
-    for part in query.split("&"):
-        if not part:
-            continue
-        name, _, value = part.partition("=")
-        if name in _DROPPED_PARAMS:
+    for name, value in pairs:
+        if name in _DROPPED_PARAMS or (name == "host" and multihost):
             continue
         if name == "ssl":  # asyncpg spells TLS as ?ssl=...; libpq calls it sslmode
             if "sslmode" in names:
                 continue
             name = "sslmode"
         out.append(f"{name}={value}")
+    if multihost:
+        out += _libpq_hosts([value for name, value in pairs if name == "host"], "port" in names, source)
     return base + ("?" + "&".join(out) if out else "")
+
+
+# SQLAlchemy's one-host form of its multihost syntax: ?host=HOST:PORT (a name, no socket path).
+_HOST_PORT = re.compile(r"[A-Za-z0-9.\-]*:\d*")
+
+
+def _multihost(pairs: list[tuple[str, str]]) -> bool:
+    """SQLAlchemy's ``?host=h1:p1&host=h2:p2`` (or one ``?host=h:p``): libpq would keep only the last
+    host, or read ``h:p`` as a host name; it spells the same target ``host=h1,h2&port=p1,p2``."""
+    hosts = [unquote(value) for name, value in pairs if name == "host"]
+    return len(hosts) > 1 or (len(hosts) == 1 and _HOST_PORT.fullmatch(hosts[0]) is not None)
+
+
+def _libpq_hosts(tokens: list[str], has_port: bool, source: str) -> list[str]:
+    split = [unquote(token).partition(":")[::2] for token in tokens]
+    ports = [port for _, port in split]
+    if has_port and any(ports):
+        # SQLAlchemy refuses this mix too: which port would go with which host is a guess.
+        raise BadInput(f"{source} mixes the two multihost forms: use host=h1:p1&host=h2:p2 or "
+                       f"host=h1,h2&port=p1,p2 (expected a URL like {EXAMPLE})")
+    out = ["host=" + ",".join(quote(host, safe="/") for host, _ in split)]
+    return out + (["port=" + ",".join(ports)] if any(ports) else [])
 
 
 def _conninfo(text: str, source: str) -> dict[str, str]:
