@@ -291,3 +291,14 @@ def test_labels_given_as_one_string_are_refused() -> None:
     # "todo" would otherwise become four one-letter labels.
     with pytest.raises(TypeError, match=r"^PGEnum labels must be a sequence of labels, not one string$"):
         PGEnum("public", "task_status", labels="todo")
+
+
+def test_the_dollar_quote_is_the_first_tag_the_body_does_not_hold() -> None:
+    # A label may spell the tag: the body must not be able to end its own quote. The tag is the first free
+    # one of $pgenum$, $pgenum1$, $pgenum2$, ..., so the same labels always render the same script.
+    from nakamura_misaki_db.pg_enum.statements import dollar_quote
+
+    assert dollar_quote("SELECT 'a'") == "$pgenum$\nSELECT 'a'\n$pgenum$"
+    assert dollar_quote("SELECT '$pgenum$'") == "$pgenum1$\nSELECT '$pgenum$'\n$pgenum1$"
+    body = "SELECT '$pgenum$', '$pgenum1$'"
+    assert dollar_quote(body) == f"$pgenum2$\n{body}\n$pgenum2$"
