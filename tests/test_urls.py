@@ -332,6 +332,14 @@ EXAMPLE_URL = "postgresql://USER:PASSWORD@HOST:5432/DBNAME"  # README's form, qu
                                                f"valid here); expected a URL like {EXAMPLE_URL}"),
     ("host=h bogus=1", f"is not a valid database URL (option 'bogus' is not valid here); expected a URL like "
                        f"{EXAMPLE_URL}"),
+    # libpq names no parameter: nothing in parentheses.
+    ("postgresql://u:pw@h/d%zz", f"is not a valid database URL; expected a URL like {EXAMPLE_URL}"),
+    # An '@' in the user too: said as such, before libpq reads the rest as a port.
+    ("postgresql://u@x:p@ss@h/d", f"has an '@' inside the user or password: percent-encode it as %40 (expected a "
+                                  f"URL like {EXAMPLE_URL})"),
+    ("mysql+pymysql://u:pw@h/d", f"uses 'mysql', but only PostgreSQL is supported; expected a URL like {EXAMPLE_URL}"),
+    ("", f"is empty; expected a URL like {EXAMPLE_URL}"),
+    ("   ", f"is empty; expected a URL like {EXAMPLE_URL}"),
 ])
 def test_each_malformed_url_is_refused_with_its_reason_and_never_its_secret(given: str, why: str) -> None:
     from nakamura_misaki_db.urls import DatabaseUrl
@@ -366,6 +374,8 @@ def test_with_password_of_a_sqlalchemy_url_keeps_the_password_for_a_child_proces
     # ?ssl= yields to an explicit sslmode wherever it stands; what follows it is kept.
     ("postgresql+asyncpg://u@h/d?ssl=true&application_name=bot&sslmode=verify-full",
      {"application_name": "bot", "sslmode": "verify-full"}),
+    # Nothing left after the dropped ones: no query at all, the database name as it was.
+    ("postgresql+asyncpg://u@h/d?command_timeout=60", {}),
 ])
 def test_query_parameters_are_read_one_by_one(raw: str, params: dict[str, str]) -> None:
     from nakamura_misaki_db.urls import DatabaseUrl
@@ -386,6 +396,7 @@ def test_query_parameters_are_read_one_by_one(raw: str, params: dict[str, str]) 
     # A socket directory or a plain name is one host, as before.
     ("postgresql://u:pw@/d?host=/run/postgresql", "/run/postgresql", None),
     ("postgresql://u:pw@/d?host=db1&port=5433", "db1", "5433"),
+    ("postgresql://u:pw@/d?host=::1", "::1", None),  # an IPv6 address is not a host:port pair
 ])
 def test_sqlalchemys_multihost_form_becomes_libpqs_host_and_port_lists(raw: str, host: str, port: str | None) -> None:
     from nakamura_misaki_db.urls import DatabaseUrl
@@ -416,3 +427,15 @@ def test_a_sqlalchemy_url_keeps_every_host_and_is_named_url_in_errors() -> None:
         DatabaseUrl.of(sa.engine.URL.create("mysql", username="u", password="pw", host="h", database="d"))
     assert str(err.value) == ("URL uses 'mysql', but only PostgreSQL is supported; expected a URL like "
                               "postgresql://USER:PASSWORD@HOST:5432/DBNAME")
+
+
+@pytest.mark.parametrize(("raw", "params"), [
+    # Only the user info is checked for a stray '@': a database name or a query value may hold one.
+    ("postgresql://app:pw@h/team@eu", {"dbname": "team@eu"}),
+    ("postgresql://app:pw@h/ops@eu/main", {"dbname": "ops@eu/main"}),
+    ("postgresql://app:pw@h?application_name=who?me@home", {"application_name": "who?me@home"}),
+])
+def test_an_at_sign_outside_the_user_info_is_not_a_mistake(raw: str, params: dict[str, str]) -> None:
+    from nakamura_misaki_db.urls import DatabaseUrl
+
+    assert DatabaseUrl.parse(raw).params == {"user": "app", "password": "pw", "host": "h", **params}
