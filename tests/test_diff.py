@@ -242,6 +242,18 @@ def test_a_foreign_key_difference_shows_columns_reference_and_on_delete() -> Non
                                  "references": "employees(employee_id, skill_id)", "on_delete": None}
 
 
+def test_an_extra_foreign_key_is_shown_with_what_it_references() -> None:
+    # target-schema.md: employee_skills has two keys; a third, to tasks, is extra and shown whole.
+    extra = ForeignKey("employee_skills_task_fkey", ("id",), "tasks", ("id",), "SET NULL")
+    actual = _table("employee_skills",
+                    lambda t: dataclasses.replace(t, foreign_keys=(*t.foreign_keys, extra)))(EXPECTED)
+    [difference] = diff(actual, EXPECTED)
+    assert (difference.kind, difference.object, difference.table) == (
+        DiffKind.EXTRA_FOREIGN_KEY, "employee_skills_task_fkey", "employee_skills")
+    assert (difference.expected, difference.actual) == (
+        None, {"columns": ["id"], "references": "tasks(id)", "on_delete": "SET NULL"})
+
+
 @pytest.mark.parametrize(("expected", "actual", "line"), [
     (None, None, "foreign key definition: fk_x"),
     (None, ["a", "b"], "foreign key definition: fk_x (found (a, b))"),
