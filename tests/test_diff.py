@@ -296,3 +296,47 @@ def test_a_later_column_with_two_problems_is_one_difference_on_its_table() -> No
     assert len(problems) == 2, d.actual
     assert problems[0].startswith("column nullable: tasks.priority")
     assert problems[1].startswith("column default: tasks.priority")
+
+
+# -- checks and indexes: each difference in full ------------------------------------------------------------
+
+def test_check_constraints_missing_redefined_or_extra_each_say_what_is_expected_and_found() -> None:
+    from nakamura_misaki_db.diff import Difference
+    from nakamura_misaki_db.diff.constraints import compare_checks
+
+    # app-chain.md: revision 006 adds ck_priority CHECK ((priority >= 0)) to tasks.
+    wanted = Check("ck_priority", "((priority >= 0))")
+    expected = tasks(checks=(wanted,))
+    assert compare_checks(tasks(), expected) == [
+        Difference(DiffKind.MISSING_CHECK, "ck_priority", "tasks", expected="((priority >= 0))")]
+    assert compare_checks(tasks(checks=(Check("ck_priority", "((priority > 0))"),)), expected) == [
+        Difference(DiffKind.CHECK_DEFINITION, "ck_priority", "tasks", expected="((priority >= 0))",
+                   actual="((priority > 0))")]
+    assert compare_checks(tasks(checks=(wanted, Check("ck_title", "((title <> ''))"))), expected) == [
+        Difference(DiffKind.EXTRA_CHECK, "ck_title", "tasks", actual="((title <> ''))")]
+
+
+def test_index_shapes_name_columns_uniqueness_method_and_only_the_where_and_options_there_are() -> None:
+    from nakamura_misaki_db.diff import Difference
+    from nakamura_misaki_db.diff.indexes import compare_indexes, index_shape
+
+    assert index_shape(Index("ix_tasks_due_at", ("due_at",), False)) == {
+        "columns": ["due_at"], "unique": False, "method": "btree"}
+    partial = Index("ix_tasks_due_at", ("due_at",), True, "hash", "(due_at IS NOT NULL)", ("due_at DESC",))
+    assert index_shape(partial) == {"columns": ["due_at"], "unique": True, "method": "hash",
+                                    "where": "(due_at IS NOT NULL)", "options": ["due_at DESC"]}
+    # target-schema.md: ix_tasks_due_at ON tasks (due_at), a plain btree.
+    changed = tasks(indexes=tuple(partial if i.name == "ix_tasks_due_at" else i for i in tasks().indexes))
+    extra = Index("idx_tasks_title", ("title",), False, where="(title <> '')")
+    assert compare_indexes(dataclasses.replace(changed, indexes=(*changed.indexes, extra)), tasks()) == [
+        Difference(DiffKind.INDEX_DEFINITION, "ix_tasks_due_at", "tasks",
+                   expected={"columns": ["due_at"], "unique": False, "method": "btree"},
+                   actual={"columns": ["due_at"], "unique": True, "method": "hash", "where": "(due_at IS NOT NULL)",
+                           "options": ["due_at DESC"]}),
+        Difference(DiffKind.EXTRA_INDEX, "idx_tasks_title", "tasks",
+                   actual={"columns": ["title"], "unique": False, "method": "btree", "where": "(title <> '')"}),
+    ]
+    without = tasks(indexes=tuple(i for i in tasks().indexes if i.name != "ix_tasks_status"))
+    assert compare_indexes(without, tasks()) == [Difference(
+        DiffKind.MISSING_INDEX, "ix_tasks_status", "tasks", expected={"columns": ["status"], "unique": False,
+                                                                      "method": "btree"})]
