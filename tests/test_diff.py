@@ -15,7 +15,17 @@ from nakamura_misaki_db.catalog import Catalog, Check, ForeignKey, Index, Table,
 from nakamura_misaki_db.diff import DiffKind, blocking, diff
 from nakamura_misaki_db.target import target_catalog
 
-from .catalogs import TASK_STATUS, TSTZ, catalog, conversations, employee_skills, replace_column, tasks, varchar
+from .catalogs import (
+    SKILL_CATEGORY,
+    TASK_STATUS,
+    TSTZ,
+    catalog,
+    conversations,
+    employee_skills,
+    replace_column,
+    tasks,
+    varchar,
+)
 
 EXPECTED = catalog(tasks(), conversations(), employee_skills())
 
@@ -104,6 +114,54 @@ def test_one_change_gives_exactly_one_difference(case: str) -> None:
     change, expected = CASES[case]
     found = [(d.kind, d.object) for d in diff(change(EXPECTED), EXPECTED)]
     assert found == expected
+
+
+# What each difference of CASES carries besides its kind and object: (table, expected, actual), from the spec.
+FK_EMPLOYEE = {"columns": ["employee_id"], "references": "employees(employee_id)", "on_delete": "CASCADE"}
+BTREE = {"unique": False, "method": "btree"}
+CARRIED: dict[str, tuple[str | None, object, object]] = {
+    "varchar narrower": ("tasks", "character varying(500)", "character varying(200)"),
+    "naive timestamp": ("tasks", "timestamp with time zone", "timestamp without time zone"),
+    "nullable": ("tasks", "NOT NULL", "NULL"),
+    "default missing": ("employee_skills", "now()", None),
+    "default changed": ("employee_skills", "now()", "CURRENT_TIMESTAMP"),
+    "default extra": ("tasks", None, "'untitled'::character varying"),
+    "collation": ("tasks", "default", "C"),
+    "column missing": ("tasks", "text", None),
+    "column extra": ("tasks", None, "text"),
+    "primary key": ("tasks", {"name": "tasks_pkey", "columns": ["id"]}, {"name": "pk_tasks", "columns": ["id"]}),
+    "unique missing": ("conversations", ["user_id", "channel_id"], None),
+    "unique columns": ("conversations", ["user_id", "channel_id"], ["channel_id", "user_id"]),
+    "unique extra": ("tasks", None, ["title"]),
+    "foreign key on delete": ("employee_skills", FK_EMPLOYEE, {**FK_EMPLOYEE, "on_delete": None}),
+    "foreign key missing": ("employee_skills", FK_EMPLOYEE, None),
+    "check extra": ("tasks", None, "(title <> '')"),
+    "index missing": ("tasks", {"columns": ["status"], **BTREE}, None),
+    "index partial": ("tasks", {"columns": ["due_at"], **BTREE},
+                      {"columns": ["due_at"], **BTREE, "where": "(due_at IS NOT NULL)"}),
+    "index sort order": ("tasks", {"columns": ["due_at"], **BTREE},
+                         {"columns": ["due_at"], **BTREE, "options": ["due_at DESC"]}),
+    "index extra": ("tasks", None, {"columns": ["assignee_user_id", "due_at"], **BTREE}),
+    "enum order": (None, list(TASK_STATUS), list(reversed(TASK_STATUS))),
+    "enum missing": (None, list(SKILL_CATEGORY), None),
+    "enum extra": (None, None, ["calm"]),
+    "extension missing": (None, "public", None),
+    "extension schema": (None, "public", "extensions"),
+    "table missing": ("conversations", None, None),
+    "legacy table": ("notes", None, None),
+    "unknown table": ("my_notes", None, None),
+}
+
+
+@pytest.mark.parametrize("case", list(CARRIED))
+def test_each_difference_carries_its_table_what_is_expected_and_what_was_found(case: str) -> None:
+    change, _ = CASES[case]
+    [difference] = diff(change(EXPECTED), EXPECTED)
+    assert (difference.table, difference.expected, difference.actual) == CARRIED[case]
+
+
+def test_every_case_says_what_its_difference_carries() -> None:
+    assert set(CARRIED) == set(CASES) - {"identical"}
 
 
 def test_additive_and_blocking_kinds() -> None:
@@ -340,3 +398,30 @@ def test_index_shapes_name_columns_uniqueness_method_and_only_the_where_and_opti
     assert compare_indexes(without, tasks()) == [Difference(
         DiffKind.MISSING_INDEX, "ix_tasks_status", "tasks", expected={"columns": ["status"], "unique": False,
                                                                       "method": "btree"})]
+
+
+def test_differences_come_in_one_stable_order() -> None:
+    # Extensions, enums, then each expected table in definition order (a missing one in its place), within a
+    # table: columns, primary key, unique, foreign key, check, index; last the tables the target lacks.
+    actual = dataclasses.replace(EXPECTED, extensions={}, enums={**EXPECTED.enums, "mood": ("calm",)}, tables={
+        "my_notes": dataclasses.replace(tasks(), name="my_notes"),
+        "tasks": tasks(columns=tuple(c for c in tasks().columns if c.name != "description"),
+                       primary_key=Unique("pk_tasks", ("id",)), uniques=(Unique("uq_title", ("title",)),),
+                       checks=(Check("ck_title", "(title <> '')"),),
+                       indexes=tuple(i for i in tasks().indexes if i.name != "ix_tasks_status")),
+        "employee_skills": employee_skills(foreign_keys=employee_skills().foreign_keys[1:]),
+        "notes": dataclasses.replace(tasks(), name="notes"),
+    })
+    assert [(d.kind, d.object) for d in diff(actual, EXPECTED)] == [
+        (DiffKind.MISSING_EXTENSION, "vector"),
+        (DiffKind.EXTRA_ENUM, "mood"),
+        (DiffKind.MISSING_COLUMN, "tasks.description"),
+        (DiffKind.PRIMARY_KEY, "tasks"),
+        (DiffKind.EXTRA_UNIQUE, "uq_title"),
+        (DiffKind.EXTRA_CHECK, "ck_title"),
+        (DiffKind.MISSING_INDEX, "ix_tasks_status"),
+        (DiffKind.MISSING_TABLE, "conversations"),
+        (DiffKind.MISSING_FOREIGN_KEY, "employee_skills_employee_id_fkey"),
+        (DiffKind.UNKNOWN_TABLE, "my_notes"),
+        (DiffKind.LEGACY_TABLE, "notes"),
+    ]
