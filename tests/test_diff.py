@@ -429,3 +429,17 @@ def test_differences_come_in_one_stable_order() -> None:
         (DiffKind.UNKNOWN_TABLE, "my_notes"),
         (DiffKind.LEGACY_TABLE, "notes"),
     ]
+
+
+def test_nullability_and_collation_are_shown_in_both_directions() -> None:
+    from nakamura_misaki_db.diff import Difference
+    from nakamura_misaki_db.diff.tables import compare_columns
+
+    # target-schema.md: tasks.description is nullable, with the type's default collation.
+    required = replace_column(tasks(), "description", nullable=False)
+    assert compare_columns(required, tasks()) == [Difference(
+        DiffKind.COLUMN_NULLABLE, "tasks.description", "tasks", expected="NULL", actual="NOT NULL")]
+    # A definition with a collation (as a later revision might have) against a column without one.
+    collated = replace_column(tasks(), "title", collation="C")
+    assert compare_columns(tasks(), collated) == [Difference(
+        DiffKind.COLUMN_COLLATION, "tasks.title", "tasks", expected="C", actual="default")]
