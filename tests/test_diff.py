@@ -443,3 +443,12 @@ def test_nullability_and_collation_are_shown_in_both_directions() -> None:
     collated = replace_column(tasks(), "title", collation="C")
     assert compare_columns(tasks(), collated) == [Difference(
         DiffKind.COLUMN_COLLATION, "tasks.title", "tasks", expected="C", actual="default")]
+
+
+def test_a_later_table_kept_does_not_hide_the_unknown_table_after_it() -> None:
+    actual = _with_later_objects()
+    actual = dataclasses.replace(actual, tables={**actual.tables,
+                                                 "my_notes": dataclasses.replace(tasks(), name="my_notes")})
+    left, kept = _accept(actual)
+    assert [(d.kind, d.object) for d in left] == [(DiffKind.UNKNOWN_TABLE, "my_notes")]
+    assert "table projects: already as revision 0003 defines it (adopted there)" in kept

@@ -361,6 +361,10 @@ def test_with_password_of_a_sqlalchemy_url_keeps_the_password_for_a_child_proces
 
     assert with_password(sa.engine.make_url("postgresql+psycopg://u:s3cret@h/d")) == (
         "postgresql+psycopg://u:s3cret@h/d")
+    # Ours too, in the SQLAlchemy form a child alembic reads, password and all.
+    from nakamura_misaki_db.urls import DatabaseUrl
+
+    assert with_password(DatabaseUrl.parse("postgres://u:s3cret@h:5433/d")) == "postgresql+psycopg://u:s3cret@h:5433/d"
 
 
 # -- the query string: what libpq is given ------------------------------------------------------------------

@@ -179,8 +179,6 @@ def _legacy_chain(ids: Sequence[str], catalog: Catalog) -> str:
 
 def classify(catalog: Catalog, target: Catalog, chain: Sequence[str]) -> DatabaseState:
     """Classify a database by its catalog. ``chain``: this release's revisions, oldest first."""
-    from .legacy_chain import APP_CHAIN_REVISIONS
-
     version = catalog.alembic_version
     rows = tuple(version or ())
     legacy = list(dict.fromkeys(legacy_ids_in(version)))
@@ -208,7 +206,6 @@ def classify(catalog: Catalog, target: Catalog, chain: Sequence[str]) -> Databas
         kind = DbKind.UNVERSIONED
     else:
         kind = DbKind.LEGACY
-    known = set(LEGACY_REVISIONS) | set(APP_CHAIN_REVISIONS)
     return DatabaseState(
         kind=kind,
         alembic_version=list(version) if version is not None else None,
@@ -216,7 +213,7 @@ def classify(catalog: Catalog, target: Catalog, chain: Sequence[str]) -> Databas
         legacy_ids=legacy,
         unknown_ids=unknown,
         head=head,
-        chain=_legacy_chain(legacy, catalog) if legacy and set(legacy) <= known else None,
+        chain=_legacy_chain(legacy, catalog) if legacy else None,
         drift=0 if kind == DbKind.NEW_CHAIN else diffs,
         blocking=0 if kind == DbKind.NEW_CHAIN else blocks,
         tables=sorted(catalog.tables),
