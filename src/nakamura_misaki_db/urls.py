@@ -185,7 +185,8 @@ def _libpq_query(uri: str, source: str) -> str:
     base, query = uri.split("?", 1)
     pairs = [part.partition("=")[::2] for part in query.split("&") if part]
     names = [name for name, _ in pairs]
-    multihost = _multihost(pairs)
+    hosts = [unquote(value) for name, value in pairs if name == "host"]
+    multihost = _multihost(hosts)
     out: list[str] = []
     for name, value in pairs:
         if name in _DROPPED_PARAMS or (name == "host" and multihost):
@@ -196,7 +197,7 @@ def _libpq_query(uri: str, source: str) -> str:
             name = "sslmode"
         out.append(f"{name}={value}")
     if multihost:
-        out += _libpq_hosts([value for name, value in pairs if name == "host"], "port" in names, source)
+        out += _libpq_hosts(hosts, "port" in names, source)
     return base + ("?" + "&".join(out) if out else "")
 
 
@@ -204,15 +205,14 @@ def _libpq_query(uri: str, source: str) -> str:
 _HOST_PORT = re.compile(r"[A-Za-z0-9.\-]*:\d*")
 
 
-def _multihost(pairs: list[tuple[str, str]]) -> bool:
+def _multihost(hosts: list[str]) -> bool:
     """SQLAlchemy's ``?host=h1:p1&host=h2:p2`` (or one ``?host=h:p``): libpq would keep only the last
     host, or read ``h:p`` as a host name; it spells the same target ``host=h1,h2&port=p1,p2``."""
-    hosts = [unquote(value) for name, value in pairs if name == "host"]
     return len(hosts) > 1 or (len(hosts) == 1 and _HOST_PORT.fullmatch(hosts[0]) is not None)
 
 
-def _libpq_hosts(tokens: list[str], has_port: bool, source: str) -> list[str]:
-    split = [unquote(token).partition(":")[::2] for token in tokens]
+def _libpq_hosts(hosts: list[str], has_port: bool, source: str) -> list[str]:
+    split = [host.partition(":")[::2] for host in hosts]
     ports = [port for _, port in split]
     if has_port and any(ports):
         # SQLAlchemy refuses this mix too: which port would go with which host is a guess.
