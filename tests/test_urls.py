@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 from sqlalchemy.engine import URL
 
@@ -218,6 +220,26 @@ def test_a_multi_host_url_reaches_the_server(db_url: URL) -> None:
     twice = DatabaseUrl(params)
     assert "***" in twice.masked() or twice.password is None
     engine = sa.create_engine(twice.sqlalchemy_url(), poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT current_database()")).scalar() == one.database
+    engine.dispose()
+
+
+def test_sqlalchemys_multihost_form_tries_the_first_host_too(db_url: URL) -> None:
+    # ?host=LIVE&host=DEAD in SQLAlchemy's form: libpq alone would keep only DEAD and fail; rewritten, it tries
+    # LIVE first and connects. LIVE is this test server (a socket directory or a name, with its port).
+    import sqlalchemy as sa
+
+    from nakamura_misaki_db.urls import DatabaseUrl
+
+    one = DatabaseUrl.of(db_url)
+    port = one.params.get("port", "5432")
+    live, dead = f"{one.host}:{port}", f"/nonexistent-nakamura-socket-dir:{port}"
+    raw = (f"postgresql+asyncpg://{quote(one.username or '', safe='')}:{quote(one.password or '', safe='')}@/"
+           f"{one.database}?host={quote(live, safe='/:')}&host={quote(dead, safe='/:')}")
+    url = DatabaseUrl.parse(raw)
+    assert (url.host, url.params["port"]) == (f"{one.host},/nonexistent-nakamura-socket-dir", f"{port},{port}")
+    engine = sa.create_engine(url.sqlalchemy_url(), poolclass=sa.pool.NullPool)
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT current_database()")).scalar() == one.database
     engine.dispose()
