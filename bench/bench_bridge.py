@@ -57,10 +57,11 @@ from sqlalchemy.engine import URL
 from nakamura_misaki_db.bridge.plan import make_plan
 from nakamura_misaki_db.bridge.run import apply_plan
 from nakamura_misaki_db.bridge.steps import Action, Step
-from nakamura_misaki_db.catalog import inspect_database
+from nakamura_misaki_db.catalog.inspect import inspect_database
+from nakamura_misaki_db.connect.urls import parse_database_url, with_password
+from nakamura_misaki_db.legacy.first_chain_sql import TASK_STATUS_REBUILD_CA1F08E0BC8A
 from nakamura_misaki_db.legacy.sample_data import populate
-from nakamura_misaki_db.legacy.states import TASK_STATUS_REBUILD_CA1F08E0BC8A, build_state
-from nakamura_misaki_db.urls import parse_database_url, with_password
+from nakamura_misaki_db.legacy.states import build_state
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent

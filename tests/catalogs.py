@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from nakamura_misaki_db.catalog import Catalog, Column, ForeignKey, Index, Table, Unique
+from nakamura_misaki_db.schema.shapes import Catalog, Column, ForeignKey, Index, Table, Unique
 
 TS = "timestamp without time zone"
 TSTZ = "timestamp with time zone"

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
 from sqlalchemy.engine import URL
 
-from nakamura_misaki_db.urls import parse_database_url
+from nakamura_misaki_db.connect.urls import parse_database_url
 
 from .helpers import admin_engine, build_legacy
 

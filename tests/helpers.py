@@ -16,7 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection
 
-from nakamura_misaki_db.urls import with_password
+from nakamura_misaki_db.connect.urls import with_password
 
 REPO = Path(__file__).resolve().parents[1]
 ALEMBIC_INI = REPO / "alembic.ini"
@@ -160,7 +160,7 @@ def head_revision(script_location: Path | None = None) -> str:
 
 
 def next_revision_number(script_location: Path | None = None) -> str:
-    from nakamura_misaki_db.numbering import next_revision_id
+    from nakamura_misaki_db.authoring.numbering import next_revision_id
 
     return next_revision_id(script_directory(script_location))
 
@@ -214,7 +214,7 @@ def change_models(copy: Path) -> str:
     Returns the suffix used: "" the first time, "2", "3", ... in a copy whose models
     already went through this (the revision-dependent tests run inside such a copy).
     """
-    models = copy / "src" / "nakamura_misaki_db" / "models.py"
+    models = copy / "src" / "nakamura_misaki_db" / "schema" / "models.py"
     text = models.read_text(encoding="utf-8")
     marker = '    IN_PROGRESS = "in_progress"\n'
     assert marker in text, "models.py no longer has TaskStatus.IN_PROGRESS; update tests/helpers.change_models"

@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/mutation_run.py                # run (resumes where it stopped), then report
     .venv/bin/python tests/mutation_run.py --report-only  # report on the last run
-    .venv/bin/python tests/mutation_run.py 'nakamura_misaki_db.urls.*'  # (re-)run some mutants, then report
+    .venv/bin/python tests/mutation_run.py 'nakamura_misaki_db.connect.urls.*'  # (re-)run some mutants, then report
 
 What is mutated and which tests run is configured in pyproject.toml ([tool.mutmut]):
 the modules where a silent bug loses data or lets drift through, and the tests that
@@ -142,8 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-only", action="store_true", help="report on the last run, run nothing")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2, help="parallel mutants")
     parser.add_argument("names", nargs="*", metavar="NAME",
-                        help="run only these mutants (globs such as 'nakamura_misaki_db.urls.*'), again even if "
-                             "they were run before: after a new test, re-run the survivors it aims at")
+                        help="run only these mutants (globs such as 'nakamura_misaki_db.connect.urls.*'), again even "
+                             "if they were run before: after a new test, re-run the survivors it aims at")
     args = parser.parse_args(argv)
     if not args.report_only:
         code = run(args.max_children, args.names)

@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from nakamura_misaki_db.app_compat import ERROR, WARNING, Finding, Schema, compare
-from nakamura_misaki_db.app_loader import app_models
-from nakamura_misaki_db.catalog import Catalog, Column, Table
+from nakamura_misaki_db.appcheck.compare import compare
+from nakamura_misaki_db.appcheck.findings import ERROR, WARNING, Finding, Schema
+from nakamura_misaki_db.appcheck.loader import app_models
+from nakamura_misaki_db.schema.shapes import Catalog, Column, Table
 
 VALUES_CALLABLE = "values_callable=lambda e: [m.value for m in e]"
 TO_HEAD = ("bring the database to this release's head (nakamura-init-db; a legacy database needs "
@@ -512,7 +513,7 @@ def test_finding_to_dict_has_every_field_the_location_and_the_line() -> None:
 
 
 def test_report_to_dict_is_the_json_check_app_prints() -> None:
-    from nakamura_misaki_db.check_app import Report
+    from nakamura_misaki_db.appcheck.check import Report
 
     warning = Finding(table="tasks", column="due_at", problem="naive", fix="aware", kind="naive-datetime",
                       model="Task.due_at", severity=WARNING)

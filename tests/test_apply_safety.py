@@ -17,7 +17,7 @@ from sqlalchemy.engine import URL
 
 from nakamura_misaki_db.bridge.plan import Step
 from nakamura_misaki_db.bridge.run import VerificationFailed, apply_plan
-from nakamura_misaki_db.errors import EXIT_REFUSED, Refused
+from nakamura_misaki_db.connect.errors import EXIT_REFUSED, Refused
 
 from .helpers import (
     assert_only_phase_one_happened,

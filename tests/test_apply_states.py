@@ -32,7 +32,7 @@ from sqlalchemy.engine import URL
 
 from nakamura_misaki_db.bridge.plan import make_plan
 from nakamura_misaki_db.bridge.run import apply_plan
-from nakamura_misaki_db.migrations import head_revision
+from nakamura_misaki_db.schema.revisions import head_revision
 
 from .helpers import (
     admin_engine,

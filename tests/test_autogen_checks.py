@@ -1,4 +1,4 @@
-"""`alembic check` / autogenerate compare CHECK constraints (nakamura_misaki_db.autogen_checks).
+"""`alembic check` / autogenerate compare CHECK constraints (nakamura_misaki_db.authoring.autogen_checks).
 
 Alembic alone ignores CHECK constraints, so without the comparator every test
 below except the clean one would pass `alembic check` silently.
@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from nakamura_misaki_db.autogen_checks import canonical, normalise, same_definition
+from nakamura_misaki_db.authoring.autogen_checks import canonical, normalise, same_definition
 
 from .helpers import REPO, alembic, execute_sql, run
 

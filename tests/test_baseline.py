@@ -8,7 +8,7 @@ from sqlalchemy.engine import URL
 
 from nakamura_misaki_db.legacy.sample_data import populate
 from nakamura_misaki_db.legacy.states import build_state
-from nakamura_misaki_db.migrations import head_revision
+from nakamura_misaki_db.schema.revisions import head_revision
 
 from . import spec_sql
 from .helpers import (
@@ -284,7 +284,7 @@ def test_the_downgrade_refusal_names_every_table_with_rows_in_drop_order(db_url:
 
 
 def test_the_guard_refusal_is_a_counted_header_one_line_per_problem_and_the_hint() -> None:
-    from nakamura_misaki_db.baseline import BRIDGE_HINT, format_drift
+    from nakamura_misaki_db.deploy.baseline import BRIDGE_HINT, format_drift
     from nakamura_misaki_db.diff import Difference, DiffKind
 
     title = Difference(DiffKind.COLUMN_TYPE, "tasks.title", "tasks", expected="varchar(500)", actual="text")
@@ -300,8 +300,8 @@ def test_downgrade_called_without_the_flag_keeps_data(db_url: URL) -> None:
     # The function itself defaults to refusing (a caller that forgets the flag must not lose rows).
     import sqlalchemy as sa
 
-    from nakamura_misaki_db.baseline import downgrade
-    from nakamura_misaki_db.errors import Refused
+    from nakamura_misaki_db.connect.errors import Refused
+    from nakamura_misaki_db.deploy.baseline import downgrade
 
     upgrade(db_url, "0001")
     execute_sql(db_url, spec_sql.SAMPLE_ROWS_SQL)
@@ -320,8 +320,8 @@ def test_a_role_that_may_not_create_the_extension_is_told_what_to_ask_and_nothin
     # create extensions gets one line saying what to ask for, and the 0001 guard leaves the database as it was.
     import uuid
 
-    from nakamura_misaki_db import baseline
-    from nakamura_misaki_db.errors import Refused
+    from nakamura_misaki_db.connect.errors import Refused
+    from nakamura_misaki_db.deploy import baseline
 
     role = f"deployer_{uuid.uuid4().hex[:8]}"
     execute_sql(db_url, f"CREATE ROLE {role} LOGIN; GRANT CREATE ON DATABASE \"{db_url.database}\" TO {role};"
@@ -343,9 +343,9 @@ def test_the_guard_reports_each_data_problem_in_full_and_checks_past_what_it_can
     # Before each blocker comes an additive difference the guard has no rows to check for: a missing table
     # (employees) and the key to it (no parent to look up), an index of the empty handoffs. Both blockers
     # must still be found, each with its table, what the target wants, and what is in the way.
-    from nakamura_misaki_db import baseline
+    from nakamura_misaki_db.connect.errors import DriftError
+    from nakamura_misaki_db.deploy import baseline
     from nakamura_misaki_db.diff import Difference, DiffKind
-    from nakamura_misaki_db.errors import DriftError
 
     a1, a2 = "00000000-0000-4000-8000-0000000000a1", "00000000-0000-4000-8000-0000000000a2"
     execute_sql(db_url, spec_sql.full_schema_sql()
@@ -377,7 +377,7 @@ def test_the_guard_reports_each_data_problem_in_full_and_checks_past_what_it_can
 
 
 def test_the_guard_returns_the_statements_it_ran_and_nothing_when_there_is_nothing_to_do(db_url: URL) -> None:
-    from nakamura_misaki_db import baseline
+    from nakamura_misaki_db.deploy import baseline
 
     execute_sql(db_url, spec_sql.full_schema_sql() + "DROP INDEX idx_handoffs_status;")
     ran: list[list[str]] = []
@@ -394,7 +394,7 @@ def test_a_role_that_may_not_create_tables_gets_postgresqls_own_error_not_the_ex
 
     import sqlalchemy as sa
 
-    from nakamura_misaki_db import baseline
+    from nakamura_misaki_db.deploy import baseline
 
     role = f"reader_{uuid.uuid4().hex[:8]}"
     execute_sql(db_url, spec_sql.full_schema_sql() + f"DROP TABLE handoffs; CREATE ROLE {role} LOGIN;"
@@ -410,7 +410,7 @@ def test_a_role_that_may_not_create_tables_gets_postgresqls_own_error_not_the_ex
 
 def test_only_additive_differences_become_statements() -> None:
     # The guard only ever creates what is missing; asked for anything else it raises, naming the kind.
-    from nakamura_misaki_db import baseline
+    from nakamura_misaki_db.deploy import baseline
     from nakamura_misaki_db.diff import Difference, DiffKind
 
     narrowing = Difference(DiffKind.COLUMN_TYPE, "tasks.title", "tasks", expected="varchar(500)", actual="text")

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import URL
 
-from nakamura_misaki_db.migrations import head_revision
+from nakamura_misaki_db.schema.revisions import head_revision
 
 from .helpers import (
     admin_engine,

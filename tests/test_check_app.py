@@ -20,11 +20,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
-from nakamura_misaki_db import models
+from nakamura_misaki_db.appcheck.check import AppIncompatible, Finding, assert_compatible, check_app
 from nakamura_misaki_db.bridge import demo_app
-from nakamura_misaki_db.check_app import AppIncompatible, Finding, assert_compatible, check_app
-from nakamura_misaki_db.errors import BadInput, ConnectionFailed
-from nakamura_misaki_db.urls import with_password
+from nakamura_misaki_db.connect.errors import BadInput, ConnectionFailed
+from nakamura_misaki_db.connect.urls import with_password
+from nakamura_misaki_db.schema import models
 
 from .app_models import fixed_orm, incident_orm, odd_orm
 from .helpers import admin_engine, execute_sql, run, scalar, upgrade
@@ -429,7 +429,7 @@ def test_cli_help_has_an_example() -> None:
 
 def test_our_own_live_models_fit_head_and_a_legacy_database_is_told_to_upgrade(
         head_db: URL, database: Callable[..., URL]) -> None:
-    from nakamura_misaki_db import models
+    from nakamura_misaki_db.schema import models
 
     assert check_app(models.Base, head=True) == []
     assert check_app(models.Base, database_url=head_db) == []
@@ -458,7 +458,7 @@ def test_bare_metadata_other_schema_identity_and_defaults(make_db: Callable[[], 
 # -- library: what a report says it was checked against (in-process, for the mutation run) ----------------
 
 def test_a_report_names_what_it_checked_against_without_the_password(head_db: URL) -> None:
-    from nakamura_misaki_db.check_app import run_check
+    from nakamura_misaki_db.appcheck.check import run_check
 
     with_pw = head_db.set(password=MARKER)
     report = run_check(fixed_orm.Base, database_url=with_pw)
@@ -479,7 +479,7 @@ def test_a_report_names_what_it_checked_against_without_the_password(head_db: UR
 
 
 def test_without_a_url_database_url_is_used(head_db: URL, monkeypatch: pytest.MonkeyPatch) -> None:
-    from nakamura_misaki_db.check_app import run_check
+    from nakamura_misaki_db.appcheck.check import run_check
 
     monkeypatch.setenv("DATABASE_URL", head_db.set(password=MARKER).render_as_string(hide_password=False))
     report = run_check(fixed_orm.Base)
@@ -505,7 +505,7 @@ def test_the_incompatibility_error_lists_one_finding_per_indented_line(head_db: 
 def test_a_query_refused_after_connecting_is_one_message_without_the_password(db_url: URL) -> None:
     # A role that may connect but not read the application's tables: the check fails after connecting,
     # in the middle of its reads. The message names the cause and never the password.
-    from nakamura_misaki_db.errors import MigrationError
+    from nakamura_misaki_db.connect.errors import MigrationError
 
     role = f"reader_{uuid.uuid4().hex[:8]}"
     upgrade(db_url, "head")

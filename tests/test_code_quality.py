@@ -15,8 +15,8 @@ def test_ruff_is_clean() -> None:
 
 
 def test_frozen_baseline_never_imports_the_live_models() -> None:
-    frozen = (REPO / "src" / "nakamura_misaki_db" / "baseline_0001.py").read_text()
-    baseline = (REPO / "src" / "nakamura_misaki_db" / "baseline.py").read_text()
+    frozen = (REPO / "src" / "nakamura_misaki_db" / "schema" / "frozen" / "r0001_baseline.py").read_text()
+    baseline = (REPO / "src" / "nakamura_misaki_db" / "deploy" / "baseline.py").read_text()
     for text in (frozen, baseline):
         assert "models" not in "\n".join(
             line for line in text.splitlines() if line.startswith(("import", "from"))
@@ -24,10 +24,11 @@ def test_frozen_baseline_never_imports_the_live_models() -> None:
 
 
 def test_frozen_later_revisions_never_import_the_live_models_nor_each_other() -> None:
-    package = REPO / "src" / "nakamura_misaki_db" / "frozen"
+    package = REPO / "src" / "nakamura_misaki_db" / "schema" / "frozen"
     modules = sorted(package.glob("r[0-9][0-9][0-9][0-9]_*.py"))
-    assert [m.name[:5] for m in modules] == ["r0003", "r0004", "r0005", "r0006", "r0007"]
-    for path in [*modules, package / "__init__.py", REPO / "src" / "nakamura_misaki_db" / "guarded.py"]:
+    assert [m.name[:5] for m in modules] == ["r0001", "r0003", "r0004", "r0005", "r0006", "r0007"]
+    for path in [*modules, package / "__init__.py", package / "revision_schema.py",
+                 REPO / "src" / "nakamura_misaki_db" / "deploy" / "guarded.py"]:
         imports = [line for line in path.read_text().splitlines() if line.startswith(("import", "from"))]
         assert not [line for line in imports if "models" in line], path.name
         if path.name.startswith("r0"):

@@ -16,9 +16,9 @@ import json
 
 import pytest
 
-from nakamura_misaki_db.catalog import Catalog, Column, Table
-from nakamura_misaki_db.dbstate import DatabaseState, DbKind, classify, compare_with_0001, differences_from_0001
+from nakamura_misaki_db.catalog.state import DatabaseState, DbKind, classify, compare_with_0001, differences_from_0001
 from nakamura_misaki_db.diff import DiffKind
+from nakamura_misaki_db.schema.shapes import Catalog, Column, Table
 
 from .catalogs import catalog, conversations, employee_skills, replace_column, tasks, varchar
 

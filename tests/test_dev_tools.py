@@ -53,7 +53,7 @@ def test_start_gives_a_usable_url_that_outlasts_the_command_then_stop(dev_env: d
     # The command has exited; the server has not. Use it.
     upgraded = alembic(url, "upgrade", "head")
     assert upgraded.returncode == 0, upgraded.stderr
-    from nakamura_misaki_db.urls import parse_database_url
+    from nakamura_misaki_db.connect.urls import parse_database_url
 
     assert version_rows(parse_database_url(url))
 

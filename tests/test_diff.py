@@ -11,9 +11,9 @@ from collections.abc import Callable
 
 import pytest
 
-from nakamura_misaki_db.catalog import Catalog, Check, ForeignKey, Index, Table, Unique
 from nakamura_misaki_db.diff import DiffKind, blocking, diff
-from nakamura_misaki_db.target import target_catalog
+from nakamura_misaki_db.schema.shapes import Catalog, Check, ForeignKey, Index, Table, Unique
+from nakamura_misaki_db.schema.target import target_catalog
 
 from .catalogs import (
     SKILL_CATEGORY,
@@ -193,8 +193,7 @@ def test_the_frozen_target_has_the_spec_shape_of_these_tables() -> None:
 # -- objects of later revisions (accept_later) ---------------------------------------------------
 
 def _later():
-    from nakamura_misaki_db.catalog import Column
-    from nakamura_misaki_db.diff.later import LaterObjects
+    from nakamura_misaki_db.schema.shapes import Column, LaterObjects
 
     notes = dataclasses.replace(tasks(), name="projects", indexes=(), checks=())
     return LaterObjects(
@@ -206,7 +205,7 @@ def _later():
 
 
 def _with_later_objects(*, table=None, column=None, check=None, index=None) -> Catalog:
-    from nakamura_misaki_db.catalog import Column
+    from nakamura_misaki_db.schema.shapes import Column
 
     later = _later()
     t = tasks()
@@ -246,7 +245,7 @@ def test_later_objects_equal_to_their_revision_are_kept_not_drift() -> None:
      "column type: projects.title: expected character varying(500), found character varying(10)"),
 ], ids=["column", "check", "index", "table"])
 def test_a_later_object_that_differs_is_one_refusable_difference(changed, obj, expected, actual_words) -> None:
-    from nakamura_misaki_db.catalog import Column
+    from nakamura_misaki_db.schema.shapes import Column
 
     later = _later()
     [(what, how)] = changed.items()
@@ -348,7 +347,7 @@ def test_a_later_table_with_two_problems_is_one_difference_naming_both() -> None
 
 
 def test_a_later_column_with_two_problems_is_one_difference_on_its_table() -> None:
-    from nakamura_misaki_db.catalog import Column
+    from nakamura_misaki_db.schema.shapes import Column
 
     # Revision 0007 (here) defines tasks.priority as integer NOT NULL DEFAULT 0.
     [d] = _accept(_with_later_objects(column=Column("priority", "integer", True, "5")))[0]

@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from nakamura_misaki_db.migrations import head_revision
-from nakamura_misaki_db.models import TaskStatus
+from nakamura_misaki_db.schema.models import TaskStatus
+from nakamura_misaki_db.schema.revisions import head_revision
 
 from .helpers import ALEMBIC_INI, REPO, run
 
@@ -29,7 +29,7 @@ def test_alembic_without_database_url_uses_the_embedded_server_and_says_so(tmp_p
 def test_without_the_embedded_extra_the_error_says_how_to_install_it() -> None:
     code = (
         "import sys; sys.modules['pgserver'] = None\n"  # import pgserver -> ImportError
-        "from nakamura_misaki_db.init_db import main; sys.exit(main([]))"
+        "from nakamura_misaki_db.deploy.init_db import main; sys.exit(main([]))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=False,
                             env={"PATH": "/usr/bin:/bin"}, timeout=60)

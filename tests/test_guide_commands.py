@@ -35,7 +35,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import URL
 
-from nakamura_misaki_db.lint import lint_versions
+from nakamura_misaki_db.authoring.lint import lint_versions
 
 from .helpers import REPO, build_legacy, copy_repository, head_revision, libpq_url, next_revision_number, pg_bin
 from .reapply_checks import check_cycle
@@ -258,7 +258,7 @@ def test_guide_examples_are_working_idempotent_revisions(example: Block, tmp_pat
 def test_the_old_downgrade_example_breaks_the_round_trip(tmp_path: Path, db_url: URL) -> None:
     # What section 1.2 used to recommend: refuse unless asked, even with nothing to lose.
     old = Block("MIGRATION_GUIDE.md", 0, "python", (
-        "from nakamura_misaki_db.errors import Refused\n\n\n"
+        "from nakamura_misaki_db.revision_api import Refused\n\n\n"
         "def upgrade(**kw):\n    op.execute(\"ALTER TABLE tasks ADD COLUMN IF NOT EXISTS colour text\")\n\n\n"
         "def downgrade(**kw):\n    if not kw.get(\"allow_data_loss\"):\n"
         "        raise Refused(\"downgrading drops tasks.colour; rerun with -x allow_data_loss=true\")\n"

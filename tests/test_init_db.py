@@ -17,9 +17,9 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL
 
+from nakamura_misaki_db.connect.urls import with_password
 from nakamura_misaki_db.legacy.states import build_state
-from nakamura_misaki_db.migrations import alembic_config, head_revision
-from nakamura_misaki_db.urls import with_password
+from nakamura_misaki_db.schema.revisions import alembic_config, head_revision
 
 from .helpers import (
     LOCK_WAITERS_SQL,
@@ -208,7 +208,7 @@ def test_bad_durations_are_exit_2_before_connecting(db_url: URL, args: list[str]
 
 
 def test_the_lock_key_is_the_documented_one() -> None:
-    from nakamura_misaki_db.locking import MIGRATION_LOCK_KEY as product_key
+    from nakamura_misaki_db.connect.locking import MIGRATION_LOCK_KEY as product_key
 
     # MIGRATION_GUIDE.md section 4: the eight ASCII bytes "nakamisa" as a signed 64-bit integer.
     assert product_key == 7953756483104633697 == MIGRATION_LOCK_KEY

@@ -14,7 +14,7 @@ import pytest
 from alembic.util import CommandError
 from sqlalchemy.engine import URL
 
-from nakamura_misaki_db.legacy_chain import APP_CHAIN_REVISIONS, LEGACY_REVISIONS, legacy_ids_in
+from nakamura_misaki_db.schema.legacy_chain import APP_CHAIN_REVISIONS, LEGACY_REVISIONS, legacy_ids_in
 
 from . import spec_sql
 from .helpers import build_legacy, fingerprint, row_checksums, rows, run, scalar, upgrade

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from nakamura_misaki_db.lint import Finding, default_versions_dir, lint_versions
+from nakamura_misaki_db.authoring.lint import Finding, default_versions_dir, lint_versions
 
 from .helpers import REPO
 
@@ -218,8 +218,8 @@ def test_a_downgrade_that_delegates_is_real(versions: Path) -> None:
     # 0001's shape: the downgrade calls a helper. That is a real downgrade.
     good_chain(versions, 1)
     write_script(versions, "0002_helper.py", "0002", "0001",
-                 header="from nakamura_misaki_db import baseline",
-                 downgrade='"""Drop it all."""\nbaseline.downgrade(op.get_bind())')
+                 header="from nakamura_misaki_db.revision_api import baseline_downgrade",
+                 downgrade='"""Drop it all."""\nbaseline_downgrade(op)')
     assert lint_versions(versions) == []
 
 
@@ -229,13 +229,13 @@ def test_a_downgrade_that_delegates_is_real(versions: Path) -> None:
 @pytest.mark.parametrize(
     ("header", "downgrade", "line"),
     [
-        pytest.param("from nakamura_misaki_db import models", REAL_DOWNGRADE, 4, id="from-package"),
-        pytest.param("from nakamura_misaki_db import baseline, models as m", REAL_DOWNGRADE, 4, id="alias"),
-        pytest.param("import nakamura_misaki_db.models", REAL_DOWNGRADE, 4, id="import-module"),
-        pytest.param("from nakamura_misaki_db.models import Task", REAL_DOWNGRADE, 4, id="from-module"),
-        pytest.param("", "from nakamura_misaki_db import models\nmodels.metadata.drop_all(op.get_bind())", 15,
+        pytest.param("from nakamura_misaki_db.schema import models", REAL_DOWNGRADE, 4, id="from-package"),
+        pytest.param("from nakamura_misaki_db.schema import ddl, models as m", REAL_DOWNGRADE, 4, id="alias"),
+        pytest.param("import nakamura_misaki_db.schema.models", REAL_DOWNGRADE, 4, id="import-module"),
+        pytest.param("from nakamura_misaki_db.schema.models import Task", REAL_DOWNGRADE, 4, id="from-module"),
+        pytest.param("", "from nakamura_misaki_db.schema import models\nmodels.metadata.drop_all(op.get_bind())", 15,
                      id="inside-function"),
-        pytest.param("import importlib", 'importlib.import_module("nakamura_misaki_db.models")', 15,
+        pytest.param("import importlib", 'importlib.import_module("nakamura_misaki_db.schema.models")', 15,
                      id="import_module"),
     ],
 )
@@ -244,17 +244,39 @@ def test_importing_the_live_models(versions: Path, header: str, downgrade: str, 
     write_script(versions, "0002_uses_models.py", "0002", "0001", header=header, downgrade=downgrade)
     assert found(versions) == {
         ("0002_uses_models.py",
-         f"imports the live models (nakamura_misaki_db.models) at line {line}; "
+         f"imports the live models (nakamura_misaki_db.schema.models) at line {line}; "
          "a migration must spell out its own schema"),
     }
 
 
-def test_other_package_imports_are_fine(versions: Path) -> None:
+def test_the_revision_api_is_the_one_import_of_ours(versions: Path) -> None:
     good_chain(versions, 1)
     write_script(versions, "0002_enum.py", "0002", "0001",
-                 header="from nakamura_misaki_db.pg_enum import PGEnum\nimport nakamura_misaki_db.migrations\n"
-                        "from nakamura_misaki_db import baseline_0001")
+                 header="from nakamura_misaki_db.revision_api import PGEnum, Refused\n"
+                        "import nakamura_misaki_db.revision_api\nfrom nakamura_misaki_db import revision_api")
     assert lint_versions(versions) == []
+
+
+@pytest.mark.parametrize(
+    ("header", "module"),
+    [
+        pytest.param("from nakamura_misaki_db.schema.pg_enum import PGEnum", "nakamura_misaki_db.schema.pg_enum",
+                     id="from-internal"),
+        pytest.param("import nakamura_misaki_db.schema.revisions", "nakamura_misaki_db.schema.revisions",
+                     id="import-internal"),
+        pytest.param("from nakamura_misaki_db import deploy", "nakamura_misaki_db.deploy", id="from-package"),
+        pytest.param("from nakamura_misaki_db.connect.errors import Refused", "nakamura_misaki_db.connect.errors",
+                     id="internal-errors"),
+    ],
+)
+def test_internal_imports_are_findings(versions: Path, header: str, module: str) -> None:
+    # Internal modules move (they did once): a revision that imports one stops importing, for good.
+    good_chain(versions, 1)
+    write_script(versions, "0002_internal.py", "0002", "0001", header=header)
+    assert found(versions) == {
+        ("0002_internal.py", f"imports {module} at line 4; a revision imports only nakamura_misaki_db.revision_api "
+                             "from this package (internal modules move, its names stay)"),
+    }
 
 
 # -- robustness ---------------------------------------------------------------------

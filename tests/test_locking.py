@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from nakamura_misaki_db.errors import BadInput, LockTimeout
-from nakamura_misaki_db.locking import (
+from nakamura_misaki_db.connect.errors import BadInput, LockTimeout
+from nakamura_misaki_db.connect.locking import (
     hold_migration_lock,
     is_lock_timeout,
     lock_timeout_message,

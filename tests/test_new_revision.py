@@ -33,8 +33,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import URL
 
-from nakamura_misaki_db.lint import lint_versions
-from nakamura_misaki_db.urls import with_password
+from nakamura_misaki_db.authoring.lint import lint_versions
+from nakamura_misaki_db.connect.urls import with_password
 
 from .helpers import (
     REPO,

@@ -20,8 +20,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from nakamura_misaki_db.locking import validate_duration
-from nakamura_misaki_db.urls import DatabaseUrl, with_password
+from nakamura_misaki_db.connect.locking import validate_duration
+from nakamura_misaki_db.connect.urls import DatabaseUrl, with_password
 
 from .helpers import REPO, build, revision_chain, run, upgrade
 

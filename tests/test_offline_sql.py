@@ -16,8 +16,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
+from nakamura_misaki_db.deploy.offline import EMPTY_DATABASE_HEADER
 from nakamura_misaki_db.legacy.states import build_state
-from nakamura_misaki_db.offline import EMPTY_DATABASE_HEADER
 
 from .helpers import (
     MIGRATION_LOCK_KEY,
@@ -258,7 +258,7 @@ ENUM_REVISION = '''"""Offline enum test: {what}."""
 
 from alembic import op
 
-from nakamura_misaki_db.pg_enum import PGEnum
+from nakamura_misaki_db.revision_api import PGEnum
 
 revision = "{rev}"
 down_revision = "{prev}"
@@ -326,7 +326,7 @@ def _offline_with(location: Path, target: str, known: dict | None = None) -> str
 
     from alembic import command
 
-    from nakamura_misaki_db.pg_enum.offline import KNOWN_LABELS
+    from nakamura_misaki_db.schema.pg_enum.offline import KNOWN_LABELS
 
     from .helpers import alembic_config
 
@@ -394,9 +394,9 @@ def test_a_range_that_does_not_know_the_labels_says_so_and_still_runs(enum_chain
 
 
 def test_init_db_sql_seeds_the_labels_it_reads(enum_chain, db_url: URL, monkeypatch: pytest.MonkeyPatch) -> None:
-    from nakamura_misaki_db import migrations
-    from nakamura_misaki_db.offline import deploy_sql
-    from nakamura_misaki_db.urls import DatabaseUrl
+    from nakamura_misaki_db.connect.urls import DatabaseUrl
+    from nakamura_misaki_db.deploy.offline import deploy_sql
+    from nakamura_misaki_db.schema import revisions as migrations
 
     location, _labels, n, _n1 = enum_chain
     upgrade(db_url, "head")

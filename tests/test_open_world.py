@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy.engine import URL
 
 from nakamura_misaki_db.bridge.run import apply_plan
-from nakamura_misaki_db.errors import Refused
+from nakamura_misaki_db.connect.errors import Refused
 
 from .helpers import (
     bridge_cli,

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import URL
 
 from nakamura_misaki_db.bridge.run import apply_plan
-from nakamura_misaki_db.errors import Refused
+from nakamura_misaki_db.connect.errors import Refused
 
 from .helpers import admin_engine, build, connection, fingerprint, rows, scalar
 

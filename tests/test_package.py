@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import URL
 
-from nakamura_misaki_db.migrations import head_revision
+from nakamura_misaki_db.schema.revisions import head_revision
 
 from .helpers import REPO, rows, run, version_rows
 
@@ -126,7 +126,7 @@ def test_wheel_carries_the_migration_scripts(installed: dict[str, Path]) -> None
 
 def test_installed_package_finds_its_own_scripts(installed: dict[str, Path], workdir: Path) -> None:
     result = run([str(installed["venv"] / "bin" / "python"), "-c",
-                  "from nakamura_misaki_db.migrations import script_location; print(script_location())"],
+                  "from nakamura_misaki_db.schema.revisions import script_location; print(script_location())"],
                  None, cwd=workdir, env=_env_without_sources())
     _check(result, "script_location")
     assert Path(result.stdout.strip()) == installed["package"] / "_alembic"

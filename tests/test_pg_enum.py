@@ -16,7 +16,7 @@ from alembic_utils.replaceable_entity import register_entities, registry
 from alembic_utils.reversible_op import CreateOp, DropOp, ReplaceOp, ReversibleOp
 from sqlalchemy.engine import URL
 
-from nakamura_misaki_db.pg_enum import PGEnum, enum_drop_comparator, register_enum_drop_detection
+from nakamura_misaki_db.schema.pg_enum import PGEnum, enum_drop_comparator, register_enum_drop_detection
 
 from .helpers import execute_sql, fingerprint, rows, scalar
 
@@ -237,7 +237,7 @@ def test_render_self_for_migration_is_python_that_rebuilds_the_entity() -> None:
     assert rebuilt.renames == {"old's": "it's"}
     assert "renames=" not in PGEnum("public", "x", labels=["a"]).render_self_for_migration()
     assert PGEnum.render_import_statement().startswith(
-        "from nakamura_misaki_db.pg_enum import PGEnum"
+        "from nakamura_misaki_db.revision_api import PGEnum"
     )
 
 

@@ -25,8 +25,8 @@ from alembic_utils.pg_extension import PGExtension
 from alembic_utils.reversible_op import CreateOp, DropOp, ReplaceOp, RevertOp
 from sqlalchemy.engine import URL
 
-from nakamura_misaki_db.pg_enum import PGEnum
-from nakamura_misaki_db.pg_enum.offline import (
+from nakamura_misaki_db.schema.pg_enum import PGEnum
+from nakamura_misaki_db.schema.pg_enum.offline import (
     KNOWN_LABELS,
     _static_replace,
     create_type_sql,

@@ -14,8 +14,8 @@ import re
 
 import pytest
 
-from nakamura_misaki_db.pg_enum import PGEnum
-from nakamura_misaki_db.pg_enum.parser import parse_create_type, parse_definition
+from nakamura_misaki_db.schema.pg_enum import PGEnum
+from nakamura_misaki_db.schema.pg_enum.parser import parse_create_type, parse_definition
 
 # -- E'' strings -----------------------------------------------------------------------------------
 
@@ -193,7 +193,7 @@ def test_labels_of_exactly_63_bytes_and_labels_from_a_generator() -> None:
     ("1st", "kind", "enum_1st_kind"),              # not an identifier: prefixed
 ])
 def test_the_variable_name_in_a_generated_migration(schema: str, name: str, variable: str) -> None:
-    from nakamura_misaki_db.pg_enum import PGEnum
+    from nakamura_misaki_db.schema.pg_enum import PGEnum
 
     assert PGEnum(schema, name, labels=["a"]).to_variable_name() == variable
 
@@ -201,7 +201,7 @@ def test_the_variable_name_in_a_generated_migration(schema: str, name: str, vari
 def test_from_python_enum_refuses_non_string_values_and_says_what_to_do() -> None:
     import enum
 
-    from nakamura_misaki_db.pg_enum import PGEnum
+    from nakamura_misaki_db.schema.pg_enum import PGEnum
 
     class Level(enum.Enum):
         LOW = 1
@@ -226,7 +226,7 @@ def test_the_drop_comparator_is_found_in_every_dispatcher_shape(registry: object
     # check that prevents a second registration (every DropOp twice) must see ours in each of them.
     import types
 
-    from nakamura_misaki_db.pg_enum import comparator
+    from nakamura_misaki_db.schema.pg_enum import comparator
 
     def swap(value: object) -> object:
         if value == "ENUM_DROP":
@@ -244,7 +244,7 @@ def test_the_drop_comparator_is_found_in_every_dispatcher_shape(registry: object
 
 def test_dropping_an_enum_never_cascades_unless_asked() -> None:
     # A CASCADE drop would take every column of that type with it: only an explicit request may add it.
-    from nakamura_misaki_db.pg_enum.statements import drop_sql
+    from nakamura_misaki_db.schema.pg_enum.statements import drop_sql
 
     assert drop_sql("public", "task_status") == 'DROP TYPE IF EXISTS "public"."task_status"'
     assert drop_sql("crm", "stage", cascade=True) == 'DROP TYPE IF EXISTS "crm"."stage" CASCADE'
@@ -273,7 +273,7 @@ def test_describe_change_is_one_line_per_kind_of_change() -> None:
 
 
 def test_alembic_check_lines_of_the_three_operations() -> None:
-    from nakamura_misaki_db.pg_enum import EnumCreateOp, EnumDropOp, EnumReplaceOp
+    from nakamura_misaki_db.schema.pg_enum import EnumCreateOp, EnumDropOp, EnumReplaceOp
 
     old = PGEnum("public", "s", labels=["a"])
     new = PGEnum("public", "s", labels=["a", "b"])
@@ -296,7 +296,7 @@ def test_labels_given_as_one_string_are_refused() -> None:
 def test_the_dollar_quote_is_the_first_tag_the_body_does_not_hold() -> None:
     # A label may spell the tag: the body must not be able to end its own quote. The tag is the first free
     # one of $pgenum$, $pgenum1$, $pgenum2$, ..., so the same labels always render the same script.
-    from nakamura_misaki_db.pg_enum.statements import dollar_quote
+    from nakamura_misaki_db.schema.pg_enum.statements import dollar_quote
 
     assert dollar_quote("SELECT 'a'") == "$pgenum$\nSELECT 'a'\n$pgenum$"
     assert dollar_quote("SELECT '$pgenum$'") == "$pgenum1$\nSELECT '$pgenum$'\n$pgenum1$"

@@ -22,7 +22,7 @@ from sqlalchemy.engine import URL
 from nakamura_misaki_db.bridge.cli import main
 from nakamura_misaki_db.bridge.plan import Plan, make_plan
 from nakamura_misaki_db.bridge.status import database_status
-from nakamura_misaki_db.urls import with_password
+from nakamura_misaki_db.connect.urls import with_password
 
 from .helpers import build, fingerprint, run
 

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
 from nakamura_misaki_db.bridge.plan import Plan, Refusal, Step, make_plan
-from nakamura_misaki_db.errors import BadInput
+from nakamura_misaki_db.connect.errors import BadInput
 
 from .helpers import bridge_cli, execute_sql, fingerprint, plan_of, rows, run, upgrade
 

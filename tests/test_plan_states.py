@@ -28,7 +28,7 @@ from nakamura_misaki_db.bridge.plan import Plan
 from nakamura_misaki_db.bridge.render import render_plan
 from nakamura_misaki_db.bridge.status import database_status
 from nakamura_misaki_db.bridge.steps import Step
-from nakamura_misaki_db.urls import with_password
+from nakamura_misaki_db.connect.urls import with_password
 
 from . import helpers
 from .helpers import run

@@ -12,11 +12,11 @@ import dataclasses
 import pytest
 
 from nakamura_misaki_db.bridge.steps import Refusal, Step
-from nakamura_misaki_db.catalog import Unique
-from nakamura_misaki_db.dbstate import DbKind, classify
+from nakamura_misaki_db.catalog.facts import DataFacts, Duplicates
+from nakamura_misaki_db.catalog.state import DbKind, classify
 from nakamura_misaki_db.diff import diff
-from nakamura_misaki_db.facts import DataFacts, Duplicates
-from nakamura_misaki_db.target import target_catalog
+from nakamura_misaki_db.schema.shapes import Unique
+from nakamura_misaki_db.schema.target import target_catalog
 
 from .catalogs import TASK_STATUS, TS, catalog, col, conversations, replace_column, tasks, varchar, with_rows
 
@@ -215,7 +215,7 @@ def test_duplicates_are_archived_before_the_unique_constraint() -> None:
 
 
 def test_an_index_left_by_an_earlier_run_is_adopted_or_rebuilt() -> None:
-    from nakamura_misaki_db.catalog import Index
+    from nakamura_misaki_db.schema.shapes import Index
 
     leftover = Index("uq_conversations_user_channel", ("user_id", "channel_id"), True)
     table = with_rows(dataclasses.replace(conversations(), uniques=(), indexes=(*conversations().indexes, leftover)))
@@ -275,7 +275,7 @@ def test_an_index_under_another_name_is_renamed_not_rebuilt() -> None:
 def test_every_removal_on_a_table_is_one_step_in_a_fixed_order_with_its_reason() -> None:
     """Drops of keys, uniques and checks, then index renames and drops, then what is recreated: each with
     its own SQL, reason, lock and the table's row estimate (written out whole: the plan file is reviewed)."""
-    from nakamura_misaki_db.catalog import Check, ForeignKey, Index
+    from nakamura_misaki_db.schema.shapes import Check, ForeignKey, Index
 
     es = TARGET.tables["employee_skills"]
     employee_fk, skill_fk = es.foreign_keys
@@ -336,7 +336,7 @@ def test_every_removal_on_a_table_is_one_step_in_a_fixed_order_with_its_reason()
 
 
 def test_an_empty_table_without_an_estimate_counts_zero_rows_in_its_steps() -> None:
-    from nakamura_misaki_db.catalog import Check, Index
+    from nakamura_misaki_db.schema.shapes import Check, Index
 
     t = dataclasses.replace(tasks(), estimated_rows=None, checks=(Check("ck_old", "true"),),
                             indexes=(*tasks().indexes, Index("idx_tasks_assignee_due", ("assignee_user_id", "due_at"),
@@ -440,7 +440,7 @@ def test_legacy_tables_move_for_being_legacy() -> None:
 
 def test_archiving_a_table_moves_it_whole_and_cuts_its_keys_into_public() -> None:
     # S4's old handoffs: task_id -> tasks.id ON DELETE SET NULL; notes -> sessions moves along with it.
-    from nakamura_misaki_db.catalog import ForeignKey
+    from nakamura_misaki_db.schema.shapes import ForeignKey
 
     old = dataclasses.replace(
         tasks(), name="handoffs", primary_key=Unique("handoffs_pkey", ("id",)),
@@ -528,7 +528,7 @@ def test_classify(version, tables, kind: DbKind) -> None:
 
 
 def test_status_and_the_guard_count_the_same_differences() -> None:
-    from nakamura_misaki_db.dbstate import differences_from_0001
+    from nakamura_misaki_db.catalog.state import differences_from_0001
 
     actual = catalog(replace_column(tasks(), "title", type=varchar(200)))
     state = classify(actual, TARGET, CHAIN)
@@ -697,7 +697,7 @@ def test_unique_with_rows_builds_the_index_concurrently_then_attaches_it() -> No
 
 
 def test_an_index_an_earlier_run_left_is_adopted_or_rebuilt() -> None:
-    from nakamura_misaki_db.catalog import Index
+    from nakamura_misaki_db.schema.shapes import Index
 
     base = with_rows(dataclasses.replace(conversations(), uniques=()), 5000)
     left = Index(UQ, ("user_id", "channel_id"), True)
@@ -867,7 +867,7 @@ def test_an_index_step_on_a_table_never_analyzed_reports_no_rows() -> None:
 
 def test_the_victims_query_selects_all_but_the_most_recent_row_of_each_duplicated_key() -> None:
     from nakamura_misaki_db.bridge.planners.dependents import victims_sql
-    from nakamura_misaki_db.dependents import Touched
+    from nakamura_misaki_db.catalog.dependents import Touched
 
     out = victims_sql(_full(), Touched(losing_rows={"conversations": ("user_id", "channel_id")}))
     assert list(out) == ["conversations"]

@@ -14,8 +14,9 @@ import dataclasses
 import pytest
 
 from nakamura_misaki_db.bridge.steps import Refusal
-from nakamura_misaki_db.dependents import Dependents, Mention, ReferencingKey, ViewDef
-from nakamura_misaki_db.facts import DataFacts
+from nakamura_misaki_db.catalog.dependents import Dependents, ReferencingKey, ViewDef
+from nakamura_misaki_db.catalog.facts import DataFacts
+from nakamura_misaki_db.catalog.mentions import Mention
 
 from .catalogs import tasks
 from .test_planners import _full, _plan
@@ -93,7 +94,7 @@ def test_referencing_into_lists_only_the_keys_into_that_table() -> None:
 
 def _moving_duplicates_with(table=None, **dependents):
     """A plan moving conversations' duplicates (3 keys, 5 extra rows), with these dependents around it."""
-    from nakamura_misaki_db.facts import Duplicates
+    from nakamura_misaki_db.catalog.facts import Duplicates
 
     from .catalogs import conversations, with_rows
 
@@ -135,7 +136,7 @@ def test_the_row_kept_among_duplicates_is_the_most_recently_active_then_by_key()
     # legacy-states.md: keep the most recently active row (last_message_at, else updated_at, else created_at);
     # MIGRATION_GUIDE.md section 7: no such column (or no key to break ties) is refused.
     from nakamura_misaki_db.bridge.planners.constraints import keep_by
-    from nakamura_misaki_db.catalog import Unique
+    from nakamura_misaki_db.schema.shapes import Unique
 
     from .catalogs import conversations
 
@@ -165,7 +166,7 @@ def test_each_row_that_follows_keeps_why_it_was_archived() -> None:
 # -- duplicates moving out of conversations: triggers, rules and row security on the deletes --------------------
 
 def test_an_enabled_delete_trigger_on_the_table_losing_duplicates_is_refused() -> None:
-    from nakamura_misaki_db.dependents import Trigger
+    from nakamura_misaki_db.catalog.dependents import Trigger
 
     fires = Trigger("public", "conversations", "log_deletes", frozenset({"DELETE", "UPDATE"}), True,
                     "CREATE TRIGGER log_deletes AFTER DELETE OR UPDATE ON conversations ...")
@@ -185,7 +186,7 @@ def test_an_enabled_delete_trigger_on_the_table_losing_duplicates_is_refused() -
 
 
 def test_a_delete_rule_on_the_table_losing_duplicates_is_refused() -> None:
-    from nakamura_misaki_db.dependents import Rule
+    from nakamura_misaki_db.catalog.dependents import Rule
 
     rewrites = Rule("public", "conversations", "keep_forever", "DELETE", "DO INSTEAD NOTHING")
     harmless = [Rule("public", "conversations", "on_insert", "INSERT", "..."),
@@ -211,7 +212,7 @@ def test_row_security_on_the_table_losing_duplicates_is_refused() -> None:
 # -- plan_unique over duplicates: the rows it reports, and no column to choose the row kept -------------------
 
 def _unique_plan(table):
-    from nakamura_misaki_db.facts import Duplicates
+    from nakamura_misaki_db.catalog.facts import Duplicates
 
     from .test_planners import _unique_planned
 
@@ -258,7 +259,7 @@ def _view(oid: int, name: str, definition: str, *, reads: tuple[int, ...] = (), 
 
 
 def test_an_object_using_the_altered_column_is_refused_with_its_definition() -> None:
-    from nakamura_misaki_db.dependents import ColumnUse
+    from nakamura_misaki_db.catalog.dependents import ColumnUse
 
     uses = [ColumnUse("policy", "public.tasks.due_soon", "tasks", "due_at", "(due_at < now())"),
             ColumnUse("trigger", "public.tasks.stamp", "tasks", "title", "..."),  # a column that keeps its type
@@ -401,7 +402,7 @@ def test_an_enum_to_rebuild_that_other_objects_use_is_refused_naming_them() -> N
 
 
 def test_a_key_that_needs_a_unique_constraint_the_target_drops_is_refused() -> None:
-    from nakamura_misaki_db.catalog import Unique
+    from nakamura_misaki_db.schema.shapes import Unique
 
     extra = dataclasses.replace(tasks(), uniques=(*tasks().uniques, Unique("uq_tasks_title", ("title",))))
     needs = _key("public", "notes", "notes_task_title_fkey", "public.tasks", columns=("task_title",),
@@ -457,9 +458,9 @@ def test_moved_duplicates_carry_this_runs_id_and_the_step_says_why_it_runs_first
 
 def test_touched_by_is_what_the_plan_will_touch_read_from_the_differences_and_facts() -> None:
     from nakamura_misaki_db.bridge.planners.dependents import touched_by
-    from nakamura_misaki_db.catalog import Unique
+    from nakamura_misaki_db.catalog.facts import Duplicates
     from nakamura_misaki_db.diff import diff
-    from nakamura_misaki_db.facts import Duplicates
+    from nakamura_misaki_db.schema.shapes import Unique
 
     from .catalogs import TS, conversations, replace_column, with_rows
     from .test_planners import TARGET

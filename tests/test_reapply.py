@@ -19,7 +19,7 @@ import pytest
 from alembic import command
 from sqlalchemy.engine import URL
 
-from nakamura_misaki_db.lint import lint_versions
+from nakamura_misaki_db.authoring.lint import lint_versions
 
 from .helpers import (
     REPO,

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import URL
 
-from nakamura_misaki_db.urls import with_password
+from nakamura_misaki_db.connect.urls import with_password
 
 from .helpers import (
     LOCK_WAITERS_SQL,

@@ -30,10 +30,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
+from nakamura_misaki_db.connect.urls import with_password
 from nakamura_misaki_db.legacy.sample_data import populate
 from nakamura_misaki_db.legacy.states import build_state
-from nakamura_misaki_db.migrations import head_revision
-from nakamura_misaki_db.urls import with_password
+from nakamura_misaki_db.schema.revisions import head_revision
 
 from .helpers import (
     LOCK_WAITERS_SQL,

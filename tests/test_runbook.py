@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy.engine import URL
 
 from nakamura_misaki_db.bridge import demo_app
-from nakamura_misaki_db.migrations import head_revision
+from nakamura_misaki_db.schema.revisions import head_revision
 
 from .helpers import REPO, build, fingerprint, libpq_url, pg_bin, run, scalar, version_rows
 

@@ -7,8 +7,8 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy.engine import URL
 
-from nakamura_misaki_db.errors import BadInput
-from nakamura_misaki_db.urls import masked, parse_database_url, redact, with_password
+from nakamura_misaki_db.connect.errors import BadInput
+from nakamura_misaki_db.connect.urls import masked, parse_database_url, redact, with_password
 
 from .helpers import alembic, version_rows
 
@@ -93,7 +93,7 @@ def test_unreachable_server_fails_in_one_clear_line() -> None:
 # -- pure: the one resolver, the shown form, the SQLAlchemy form (expected values from README's URL table) --
 
 def test_an_explicit_url_wins_over_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
-    from nakamura_misaki_db.urls import resolve_database_url
+    from nakamura_misaki_db.connect.resolve import resolve_database_url
 
     monkeypatch.setenv("DATABASE_URL", "postgresql://env_user@envhost/envdb")
     url = resolve_database_url("postgresql://opt_user@opthost:6543/optdb")
@@ -105,7 +105,7 @@ def test_an_explicit_url_wins_over_database_url(monkeypatch: pytest.MonkeyPatch)
 
 @pytest.mark.parametrize("value", ["postgresql://env_user@envhost/envdb", "  postgresql://env_user@envhost/envdb "])
 def test_database_url_is_used_when_no_option_is_given(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
-    from nakamura_misaki_db.urls import resolve_database_url
+    from nakamura_misaki_db.connect.resolve import resolve_database_url
 
     monkeypatch.setenv("DATABASE_URL", value)
     url = resolve_database_url(None, announce=lambda text: pytest.fail(f"announced {text!r}"))
@@ -118,7 +118,7 @@ def test_database_url_is_used_when_no_option_is_given(monkeypatch: pytest.Monkey
 @pytest.mark.parametrize("value", [None, "", "   "])
 def test_under_systemd_a_missing_database_url_is_an_error_not_the_embedded_server(
         monkeypatch: pytest.MonkeyPatch, value: str | None) -> None:
-    from nakamura_misaki_db.urls import resolve_database_url
+    from nakamura_misaki_db.connect.resolve import resolve_database_url
 
     if value is None:
         monkeypatch.delenv("DATABASE_URL", raising=False)
@@ -134,7 +134,7 @@ def test_under_systemd_a_missing_database_url_is_an_error_not_the_embedded_serve
 
 def test_every_parsable_url_given_or_in_the_environment_is_a_password_to_scrub(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from nakamura_misaki_db.urls import candidate_urls
+    from nakamura_misaki_db.connect.urls import candidate_urls
 
     monkeypatch.setenv("DATABASE_URL", "postgresql://u:envpw@h/d")
     found = candidate_urls("postgresql://u:optpw@h/d", None, "", "not a url")
@@ -156,7 +156,7 @@ def test_every_parsable_url_given_or_in_the_environment_is_a_password_to_scrub(
     ("host=h user=app password=pw dbname=d", "postgresql+psycopg://app:***@h/d"),
 ])
 def test_the_shown_form_keeps_everything_but_the_password(raw: str, shown: str) -> None:
-    from nakamura_misaki_db.urls import DatabaseUrl
+    from nakamura_misaki_db.connect.urls import DatabaseUrl
 
     url = DatabaseUrl.parse(raw)
     assert url.masked() == shown
@@ -171,7 +171,7 @@ def test_the_shown_form_keeps_everything_but_the_password(raw: str, shown: str) 
 ])
 def test_the_sqlalchemy_form_is_the_same_target_on_psycopg(raw: str, host: str | None, port: int | None,
                                                             query: dict[str, str]) -> None:
-    from nakamura_misaki_db.urls import DatabaseUrl
+    from nakamura_misaki_db.connect.urls import DatabaseUrl
 
     url = DatabaseUrl.parse(raw).sqlalchemy_url()
     assert url.drivername == "postgresql+psycopg"
@@ -180,7 +180,7 @@ def test_the_sqlalchemy_form_is_the_same_target_on_psycopg(raw: str, host: str |
 
 
 def test_with_database_changes_only_the_database() -> None:
-    from nakamura_misaki_db.urls import DatabaseUrl
+    from nakamura_misaki_db.connect.urls import DatabaseUrl
 
     url = DatabaseUrl.parse("postgresql://app:pw@h:5433/one?sslmode=require")
     other = url.with_database("two")
@@ -188,7 +188,7 @@ def test_with_database_changes_only_the_database() -> None:
 
 
 def test_redaction_covers_the_raw_and_both_encoded_forms_longest_first() -> None:
-    from nakamura_misaki_db.urls import redact_secrets
+    from nakamura_misaki_db.connect.urls import redact_secrets
 
     text = "a p w@/x b p%20w%40%2Fx c p+w%40%2Fx d pw"
     assert redact_secrets(text, ["p w@/x", "pw"]) == "a *** b *** c *** d ***"
@@ -200,7 +200,7 @@ def test_redaction_covers_the_raw_and_both_encoded_forms_longest_first() -> None
 
 
 def test_several_hosts_keep_their_ports() -> None:
-    from nakamura_misaki_db.urls import DatabaseUrl
+    from nakamura_misaki_db.connect.urls import DatabaseUrl
 
     url = DatabaseUrl.parse("postgresql://app:pw@h1:5432,h2:5433/nakamura")
     assert url.masked() == "postgresql+psycopg://app:***@/nakamura?host=h1%2Ch2&port=5432%2C5433"
@@ -211,7 +211,7 @@ def test_a_multi_host_url_reaches_the_server(db_url: URL) -> None:
     # libpq's failover form (the same server twice here): parsed, shown and connected without losing a port.
     import sqlalchemy as sa
 
-    from nakamura_misaki_db.urls import DatabaseUrl
+    from nakamura_misaki_db.connect.urls import DatabaseUrl
 
     one = DatabaseUrl.of(db_url)
     params = {**one.params, "host": f"{one.host},{one.host}"}
@@ -230,7 +230,7 @@ def test_sqlalchemys_multihost_form_tries_the_first_host_too(db_url: URL) -> Non
     # LIVE first and connects. LIVE is this test server (a socket directory or a name, with its port).
     import sqlalchemy as sa
 
-    from nakamura_misaki_db.urls import DatabaseUrl
+    from nakamura_misaki_db.connect.urls import DatabaseUrl
 
     one = DatabaseUrl.of(db_url)
     port = one.params.get("port", "5432")
@@ -246,7 +246,7 @@ def test_sqlalchemys_multihost_form_tries_the_first_host_too(db_url: URL) -> Non
 
 
 def test_url_from_env_reads_the_named_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    from nakamura_misaki_db.urls import url_from_env
+    from nakamura_misaki_db.connect.urls import url_from_env
 
     monkeypatch.setenv("TEST_DATABASE_URL", "postgresql://tester@testhost/testdb")
     monkeypatch.delenv("DATABASE_URL", raising=False)
@@ -263,7 +263,7 @@ def test_a_sqlalchemy_url_with_a_space_in_a_query_value_keeps_it(db_url: URL) ->
     # SQLAlchemy renders the space as '+', which libpq would read literally ("+statement_timeout").
     import sqlalchemy as sa
 
-    from nakamura_misaki_db.urls import DatabaseUrl
+    from nakamura_misaki_db.connect.urls import DatabaseUrl
 
     url = DatabaseUrl.of(db_url.set(query={**db_url.query, "options": "-c statement_timeout=1234"}))
     assert url.params["options"] == "-c statement_timeout=1234"
@@ -279,7 +279,7 @@ def test_masked_never_echoes_what_it_cannot_parse() -> None:
 
 
 def test_a_url_without_a_host_and_the_compatibility_parser() -> None:
-    from nakamura_misaki_db.urls import DatabaseUrl
+    from nakamura_misaki_db.connect.urls import DatabaseUrl
 
     url = DatabaseUrl.parse("postgresql:///nakamura").sqlalchemy_url()
     assert (url.host, url.database, dict(url.query)) == (None, "nakamura", {})
@@ -293,7 +293,7 @@ def test_without_any_url_the_embedded_server_is_used_and_announced(
     # README: no DATABASE_URL and no option -> the embedded PostgreSQL, said in one line on stderr.
     import sqlalchemy as sa
 
-    from nakamura_misaki_db.urls import resolve_database_url
+    from nakamura_misaki_db.connect.resolve import resolve_database_url
 
     data_dir = tmp_path / "embedded"
     monkeypatch.delenv("DATABASE_URL", raising=False)
@@ -314,7 +314,7 @@ def test_without_any_url_the_embedded_server_is_used_and_announced(
     finally:
         # Stopped here, not at process exit: a process that ends without atexit (a forked mutation run) would
         # leave the server running.
-        from nakamura_misaki_db import embedded
+        from nakamura_misaki_db.connect import embedded
 
         server = embedded._servers.pop(data_dir.resolve(), None)
         if server is not None:
@@ -322,7 +322,7 @@ def test_without_any_url_the_embedded_server_is_used_and_announced(
 
 
 def test_a_bad_url_given_as_the_option_is_named_as_the_option() -> None:
-    from nakamura_misaki_db.urls import resolve_database_url
+    from nakamura_misaki_db.connect.resolve import resolve_database_url
 
     with pytest.raises(BadInput, match=r"^--database-url is not a valid database URL"):
         resolve_database_url("nonsense")
@@ -364,7 +364,7 @@ EXAMPLE_URL = "postgresql://USER:PASSWORD@HOST:5432/DBNAME"  # README's form, qu
     ("   ", f"is empty; expected a URL like {EXAMPLE_URL}"),
 ])
 def test_each_malformed_url_is_refused_with_its_reason_and_never_its_secret(given: str, why: str) -> None:
-    from nakamura_misaki_db.urls import DatabaseUrl
+    from nakamura_misaki_db.connect.urls import DatabaseUrl
 
     with pytest.raises(BadInput) as err:
         DatabaseUrl.parse(given)
@@ -384,7 +384,7 @@ def test_with_password_of_a_sqlalchemy_url_keeps_the_password_for_a_child_proces
     assert with_password(sa.engine.make_url("postgresql+psycopg://u:s3cret@h/d")) == (
         "postgresql+psycopg://u:s3cret@h/d")
     # Ours too, in the SQLAlchemy form a child alembic reads, password and all.
-    from nakamura_misaki_db.urls import DatabaseUrl
+    from nakamura_misaki_db.connect.urls import DatabaseUrl
 
     assert with_password(DatabaseUrl.parse("postgres://u:s3cret@h:5433/d")) == "postgresql+psycopg://u:s3cret@h:5433/d"
 
@@ -404,7 +404,7 @@ def test_with_password_of_a_sqlalchemy_url_keeps_the_password_for_a_child_proces
     ("postgresql+asyncpg://u@h/d?command_timeout=60", {}),
 ])
 def test_query_parameters_are_read_one_by_one(raw: str, params: dict[str, str]) -> None:
-    from nakamura_misaki_db.urls import DatabaseUrl
+    from nakamura_misaki_db.connect.urls import DatabaseUrl
 
     assert DatabaseUrl.parse(raw).params == {"user": "u", "host": "h", "dbname": "d", **params}
 
@@ -425,14 +425,14 @@ def test_query_parameters_are_read_one_by_one(raw: str, params: dict[str, str]) 
     ("postgresql://u:pw@/d?host=::1", "::1", None),  # an IPv6 address is not a host:port pair
 ])
 def test_sqlalchemys_multihost_form_becomes_libpqs_host_and_port_lists(raw: str, host: str, port: str | None) -> None:
-    from nakamura_misaki_db.urls import DatabaseUrl
+    from nakamura_misaki_db.connect.urls import DatabaseUrl
 
     url = DatabaseUrl.parse(raw)
     assert (url.params.get("host"), url.params.get("port"), url.database, url.password) == (host, port, "d", "pw")
 
 
 def test_the_two_multihost_forms_mixed_are_refused() -> None:
-    from nakamura_misaki_db.urls import DatabaseUrl
+    from nakamura_misaki_db.connect.urls import DatabaseUrl
 
     with pytest.raises(BadInput) as err:
         DatabaseUrl.parse("postgresql://u:pw@/d?host=db1:5432&host=db2&port=5433")
@@ -443,7 +443,7 @@ def test_the_two_multihost_forms_mixed_are_refused() -> None:
 def test_a_sqlalchemy_url_keeps_every_host_and_is_named_url_in_errors() -> None:
     import sqlalchemy as sa
 
-    from nakamura_misaki_db.urls import DatabaseUrl
+    from nakamura_misaki_db.connect.urls import DatabaseUrl
 
     multi = DatabaseUrl.of(sa.engine.make_url("postgresql+asyncpg://u:p w@/d?host=db1:5432&host=db2:5433"))
     assert multi.params == {"user": "u", "password": "p w", "dbname": "d", "host": "db1,db2", "port": "5432,5433"}
@@ -462,6 +462,6 @@ def test_a_sqlalchemy_url_keeps_every_host_and_is_named_url_in_errors() -> None:
     ("postgresql://app:pw@h?application_name=me@home?yes", {"application_name": "me@home?yes"}),
 ])
 def test_an_at_sign_outside_the_user_info_is_not_a_mistake(raw: str, params: dict[str, str]) -> None:
-    from nakamura_misaki_db.urls import DatabaseUrl
+    from nakamura_misaki_db.connect.urls import DatabaseUrl
 
     assert DatabaseUrl.parse(raw).params == {"user": "app", "password": "pw", "host": "h", **params}

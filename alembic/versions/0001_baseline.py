@@ -6,11 +6,11 @@ Created: 2026-11-27
 
 Idempotent and guarded: it reads the database, refuses (changing nothing) if
 any existing object differs from the frozen definition, and otherwise creates
-only what is missing. The definition is ``nakamura_misaki_db.baseline_0001``,
+only what is missing. The definition is ``nakamura_misaki_db.schema.frozen.r0001_baseline``,
 frozen: it never reads the live models.
 
 Offline (``alembic upgrade head --sql``) there is no catalog to read: the whole
-definition is rendered for an empty database (``nakamura_misaki_db.offline``).
+definition is rendered for an empty database (``deploy.offline``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from nakamura_misaki_db import baseline, offline
+from nakamura_misaki_db.revision_api import baseline_downgrade, baseline_upgrade
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -28,13 +28,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade(**kw: object) -> None:
-    if op.get_context().as_sql:
-        offline.render_baseline_upgrade(op)
-        return
-    baseline.upgrade(op.get_bind())
+    baseline_upgrade(op)
 
 
 def downgrade(**kw: object) -> None:
-    if op.get_context().as_sql:
-        offline.refuse_baseline_downgrade()
-    baseline.downgrade(op.get_bind(), allow_data_loss=bool(kw.get("allow_data_loss")))
+    baseline_downgrade(op, **kw)

@@ -10,9 +10,9 @@ The application's revision 004 added them for its daily reports; production
 has them with pk_* primary keys, server defaults 0 and a jsonb metadata
 column, and that is the shape created (and required, to adopt) here.
 
-What it creates is frozen in ``nakamura_misaki_db.frozen.r0005_team_analytics``
+What it creates is frozen in ``nakamura_misaki_db.schema.frozen.r0005_team_analytics``
 (never the live models). It is guarded and idempotent
-(``nakamura_misaki_db.guarded``): absent objects are created, identical ones
+(``revision_api.guarded_upgrade``): absent objects are created, identical ones
 adopted (a database where the application's own ``004`` already ran), different
 ones refused with every difference listed and nothing changed. The downgrade
 refuses to drop rows unless run with ``-x allow_data_loss=true``.
@@ -24,8 +24,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from nakamura_misaki_db import guarded
-from nakamura_misaki_db.frozen.r0005_team_analytics import SCHEMA
+from nakamura_misaki_db.revision_api import guarded_downgrade, guarded_upgrade
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -34,14 +33,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade(**kw: object) -> None:
-    if op.get_context().as_sql:  # offline (--sql): no catalog to read, plain statements
-        guarded.emit_offline(op.get_context(), guarded.offline_upgrade(SCHEMA))
-    else:
-        guarded.upgrade(op.get_bind(), SCHEMA)
+    guarded_upgrade(op, "0005")
 
 
 def downgrade(**kw: object) -> None:
-    if op.get_context().as_sql:
-        guarded.emit_offline(op.get_context(), guarded.offline_downgrade(SCHEMA))
-    else:
-        guarded.downgrade(op.get_bind(), SCHEMA, allow_data_loss=bool(kw.get("allow_data_loss")))
+    guarded_downgrade(op, "0005", **kw)

@@ -9,9 +9,9 @@ chain, one of ours per one of theirs, in the same order (app-chain.md).
 The application's revision 005 added the notifications it sends (with a
 partial index of unread ones per user); its latest release uses the table.
 
-What it creates is frozen in ``nakamura_misaki_db.frozen.r0006_notifications``
+What it creates is frozen in ``nakamura_misaki_db.schema.frozen.r0006_notifications``
 (never the live models). It is guarded and idempotent
-(``nakamura_misaki_db.guarded``): absent objects are created, identical ones
+(``revision_api.guarded_upgrade``): absent objects are created, identical ones
 adopted (a database where the application's own ``005`` already ran), different
 ones refused with every difference listed and nothing changed. The downgrade
 refuses to drop rows unless run with ``-x allow_data_loss=true``.
@@ -23,8 +23,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from nakamura_misaki_db import guarded
-from nakamura_misaki_db.frozen.r0006_notifications import SCHEMA
+from nakamura_misaki_db.revision_api import guarded_downgrade, guarded_upgrade
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -33,14 +32,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade(**kw: object) -> None:
-    if op.get_context().as_sql:  # offline (--sql): no catalog to read, plain statements
-        guarded.emit_offline(op.get_context(), guarded.offline_upgrade(SCHEMA))
-    else:
-        guarded.upgrade(op.get_bind(), SCHEMA)
+    guarded_upgrade(op, "0006")
 
 
 def downgrade(**kw: object) -> None:
-    if op.get_context().as_sql:
-        guarded.emit_offline(op.get_context(), guarded.offline_downgrade(SCHEMA))
-    else:
-        guarded.downgrade(op.get_bind(), SCHEMA, allow_data_loss=bool(kw.get("allow_data_loss")))
+    guarded_downgrade(op, "0006", **kw)

@@ -11,9 +11,9 @@ the CHECK ck_tasks_progress_percent_range and idx_tasks_priority; its latest
 release reads and writes them. Adding a NOT NULL column with a constant
 default is catalog-only in PostgreSQL 11+; the CHECK scans tasks once.
 
-What it creates is frozen in ``nakamura_misaki_db.frozen.r0007_extend_tasks``
+What it creates is frozen in ``nakamura_misaki_db.schema.frozen.r0007_extend_tasks``
 (never the live models). It is guarded and idempotent
-(``nakamura_misaki_db.guarded``): absent objects are created, identical ones
+(``revision_api.guarded_upgrade``): absent objects are created, identical ones
 adopted (a database where the application's own ``006`` already ran), different
 ones refused with every difference listed and nothing changed. The downgrade
 refuses to drop rows unless run with ``-x allow_data_loss=true``.
@@ -25,8 +25,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from nakamura_misaki_db import guarded
-from nakamura_misaki_db.frozen.r0007_extend_tasks import SCHEMA
+from nakamura_misaki_db.revision_api import guarded_downgrade, guarded_upgrade
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -35,14 +34,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade(**kw: object) -> None:
-    if op.get_context().as_sql:  # offline (--sql): no catalog to read, plain statements
-        guarded.emit_offline(op.get_context(), guarded.offline_upgrade(SCHEMA))
-    else:
-        guarded.upgrade(op.get_bind(), SCHEMA)
+    guarded_upgrade(op, "0007")
 
 
 def downgrade(**kw: object) -> None:
-    if op.get_context().as_sql:
-        guarded.emit_offline(op.get_context(), guarded.offline_downgrade(SCHEMA))
-    else:
-        guarded.downgrade(op.get_bind(), SCHEMA, allow_data_loss=bool(kw.get("allow_data_loss")))
+    guarded_downgrade(op, "0007", **kw)

@@ -3,7 +3,7 @@
 The orchestrator (``run``) owns the transaction, the lock and what comes
 after (verify, record, audit); this stage only executes, and tells an
 observer when each step starts and ends (how long, how many rows).
-Statements go to the driver as written (``db.run_sql``): no placeholder
+Statements go to the driver as written (``connect.connection.run_sql``): no placeholder
 processing can change them.
 """
 
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
-from ..db import run_sql
-from .steps import Safety, Step
+from nakamura_misaki_db.bridge.steps import Safety, Step
+from nakamura_misaki_db.connect.connection import run_sql
 
 StepHook = Callable[[int, Step], None]
 

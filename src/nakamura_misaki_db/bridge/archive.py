@@ -7,7 +7,7 @@ removed; every run leaves an audit row. Nothing of this lives in ``public``.
 
 from __future__ import annotations
 
-from ..quoting import ident
+from nakamura_misaki_db.schema.quoting import ident
 
 ARCHIVE_SCHEMA = "legacy_archive"
 AUDIT_TABLE = "bridge_runs"

@@ -8,10 +8,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..db import run_sql
-from ..quoting import ident
-from .archive import ARCHIVE_SCHEMA, AUDIT_TABLE, CREATE_AUDIT
-from .plan import Plan
+from nakamura_misaki_db.bridge.archive import ARCHIVE_SCHEMA, AUDIT_TABLE, CREATE_AUDIT
+from nakamura_misaki_db.bridge.plan import Plan
+from nakamura_misaki_db.connect.connection import run_sql
+from nakamura_misaki_db.schema.quoting import ident
 
 AUDIT_TABLE_NAME = f"{ARCHIVE_SCHEMA}.{AUDIT_TABLE}"
 

@@ -14,12 +14,13 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..db import connect, describe_sql_error
-from ..errors import EXIT_ERROR, EXIT_OK, EXIT_REFUSED, BadInput, MigrationError
-from ..locking import is_lock_timeout, lock_timeout_message
-from ..urls import DatabaseUrl, candidate_urls, redact, resolve_database_url
-from .check_app_cmd import add_parser as add_check_app_parser
-from .check_app_cmd import cmd_check_app
+from nakamura_misaki_db.appcheck.cli import add_parser as add_check_app_parser
+from nakamura_misaki_db.appcheck.cli import cmd_check_app
+from nakamura_misaki_db.connect.connection import connect, describe_sql_error
+from nakamura_misaki_db.connect.errors import EXIT_ERROR, EXIT_OK, EXIT_REFUSED, BadInput, MigrationError
+from nakamura_misaki_db.connect.locking import is_lock_timeout, lock_timeout_message
+from nakamura_misaki_db.connect.resolve import resolve_database_url
+from nakamura_misaki_db.connect.urls import DatabaseUrl, candidate_urls, redact
 
 EXIT_CODES = textwrap.dedent(
     """\
@@ -75,7 +76,7 @@ def _quiet(parser: argparse.ArgumentParser) -> None:
 
 def progress_for(args: argparse.Namespace):
     """Progress on stderr: JSON lines with --json, nothing with --quiet, else lines (live on a terminal)."""
-    from .progress import JsonLines, Lines, Silent
+    from nakamura_misaki_db.bridge.progress import JsonLines, Lines, Silent
 
     if getattr(args, "quiet", False):
         return Silent()
@@ -171,8 +172,8 @@ def _url(args: argparse.Namespace) -> DatabaseUrl:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from .render import render_status
-    from .status import read_only_status
+    from nakamura_misaki_db.bridge.render import render_status
+    from nakamura_misaki_db.bridge.status import read_only_status
 
     url = _url(args)
     with connect(url) as conn:
@@ -182,8 +183,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from .plan import read_only_plan
-    from .render import render_plan
+    from nakamura_misaki_db.bridge.plan import read_only_plan
+    from nakamura_misaki_db.bridge.render import render_plan
 
     url = _url(args)
     with connect(url) as conn:
@@ -202,7 +203,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def load_plan(path: str):
-    from .plan import Plan
+    from nakamura_misaki_db.bridge.plan import Plan
 
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -217,10 +218,10 @@ def load_plan(path: str):
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
-    from ..locking import validate_duration
-    from .plan import validate_timezone
-    from .render import render_apply
-    from .run import apply_plan
+    from nakamura_misaki_db.bridge.plan import validate_timezone
+    from nakamura_misaki_db.bridge.render import render_apply
+    from nakamura_misaki_db.bridge.run import apply_plan
+    from nakamura_misaki_db.connect.locking import validate_duration
 
     saved = load_plan(args.plan) if args.plan else None
     if args.lock_timeout:
@@ -239,16 +240,16 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+    from nakamura_misaki_db.bridge.demo import run_demo
 
     return run_demo(rows=args.rows, keep=args.keep)
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    # The same check as `nakamura-db lint`, which owns it; kept here for the commands people know.
-    from ..devtools.cli import cmd_lint as lint
+    # The same check as `nakamura-db lint`; kept here for the commands people know.
+    from nakamura_misaki_db.authoring.lint_command import run_lint
 
-    return lint(args)
+    return run_lint(args.versions, as_json=args.json)
 
 
 COMMANDS = {"status": cmd_status, "plan": cmd_plan, "apply": cmd_apply, "demo": cmd_demo, "lint": cmd_lint,

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..errors import Refused
-from .archive import ARCHIVE_SCHEMA, AUDIT_TABLE
+from nakamura_misaki_db.bridge.archive import ARCHIVE_SCHEMA, AUDIT_TABLE
+from nakamura_misaki_db.connect.errors import Refused
 
 
 class RowsNotConserved(Refused):
@@ -56,7 +56,7 @@ _TABLES = sa.text(
 
 def count_rows(conn: Connection, schemas: tuple[str, ...] = ("public", ARCHIVE_SCHEMA)) -> Counts:
     """Exact counts, taken once, before the run locks anything (a count(*) blocks no writer)."""
-    from ..quoting import ident
+    from nakamura_misaki_db.schema.quoting import ident
 
     counts = Counts()
     for oid, name in conn.execute(_TABLES, {"s": list(schemas), "archive": ARCHIVE_SCHEMA, "audit": AUDIT_TABLE}):

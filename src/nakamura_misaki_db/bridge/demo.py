@@ -19,19 +19,19 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.util import CommandError
 
-from ..catalog import read_version
-from ..db import connect, make_engine, psycopg_connect
-from ..embedded import ensure_database, server_url, start_server
-from ..errors import EXIT_ERROR, EXIT_OK, BadInput
-from ..legacy.sample_data import populate
-from ..legacy.states import build_state
-from ..migrations import alembic_config, head_revision
-from ..quoting import ident
-from ..urls import DatabaseUrl
-from .plan import read_only_plan
-from .render import render_apply, render_plan, render_status
-from .run import apply_plan
-from .status import read_only_status
+from nakamura_misaki_db.bridge.plan import read_only_plan
+from nakamura_misaki_db.bridge.render import render_apply, render_plan, render_status
+from nakamura_misaki_db.bridge.run import apply_plan
+from nakamura_misaki_db.bridge.status import read_only_status
+from nakamura_misaki_db.catalog.inspect import read_version
+from nakamura_misaki_db.connect.connection import connect, make_engine, psycopg_connect
+from nakamura_misaki_db.connect.embedded import ensure_database, server_url, start_server
+from nakamura_misaki_db.connect.errors import EXIT_ERROR, EXIT_OK, BadInput
+from nakamura_misaki_db.connect.urls import DatabaseUrl
+from nakamura_misaki_db.legacy.sample_data import populate
+from nakamura_misaki_db.legacy.states import build_state
+from nakamura_misaki_db.schema.quoting import ident
+from nakamura_misaki_db.schema.revisions import alembic_config, head_revision
 
 DEMO_DATABASE = "nakamura_misaki_demo"
 ZONE = "Asia/Tokyo"
@@ -86,8 +86,8 @@ def _table(before: dict[str, Any], after: dict[str, Any]) -> str:
 
 
 def _check_app_story(url: DatabaseUrl) -> int:
-    from ..check_app import run_check
-    from .demo_app import FIXED, MISTAKEN
+    from nakamura_misaki_db.appcheck.check import run_check
+    from nakamura_misaki_db.bridge.demo_app import FIXED, MISTAKEN
 
     for target, expect in ((MISTAKEN, False), (FIXED, True)):
         report = run_check(target, database_url=url)

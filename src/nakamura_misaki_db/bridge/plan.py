@@ -5,7 +5,7 @@ its safety class and the locks it takes, so it can be printed, saved as JSON,
 reviewed, and compared with what apply derives again under its lock. A
 difference that cannot be closed safely makes the plan a refusal that names
 what blocks it and what the user can do. Nothing here writes: the only
-queries are the catalog and the data probes of ``facts``.
+queries are the catalog and the data probes of ``catalog.facts``.
 """
 
 from __future__ import annotations
@@ -20,18 +20,19 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from ..catalog import Catalog, inspect_database
-from ..dbstate import DatabaseState, DbKind, classify, compare_with_0001
-from ..dependents import inspect_dependents
-from ..diff import Difference, DiffKind
-from ..errors import BadInput
-from ..facts import gather
-from ..target import REVISION, target_catalog
-from .planners import assemble
-from .planners.archive import tables_to_archive
-from .planners.dependents import touched_by, victims_sql
-from .planners.enums import labels_to_probe
-from .steps import Refusal, Step
+from nakamura_misaki_db.bridge.planners import assemble
+from nakamura_misaki_db.bridge.planners.archive import tables_to_archive
+from nakamura_misaki_db.bridge.planners.dependents import touched_by, victims_sql
+from nakamura_misaki_db.bridge.planners.enums import labels_to_probe
+from nakamura_misaki_db.bridge.steps import Refusal, Step
+from nakamura_misaki_db.catalog.dependents import inspect_dependents
+from nakamura_misaki_db.catalog.facts import gather
+from nakamura_misaki_db.catalog.inspect import inspect_database
+from nakamura_misaki_db.catalog.state import DatabaseState, DbKind, compare_with_0001, read_state
+from nakamura_misaki_db.connect.errors import BadInput
+from nakamura_misaki_db.diff import Difference, DiffKind
+from nakamura_misaki_db.schema.shapes import Catalog
+from nakamura_misaki_db.schema.target import REVISION, target_catalog
 
 PLAN_FORMAT = 2
 TARGET_REVISION = REVISION
@@ -99,7 +100,7 @@ class Plan:
 
     @property
     def rewrites(self) -> list[str]:
-        from .steps import Safety
+        from nakamura_misaki_db.bridge.steps import Safety
 
         return sorted({s.table for s in self.steps if s.safety == Safety.REWRITES and s.table})
 
@@ -137,12 +138,6 @@ def source_summary(catalog: Catalog, state: DatabaseState) -> dict[str, Any]:
     }
 
 
-def chain_revisions() -> list[str]:
-    from ..migrations import chain_revisions as revisions
-
-    return revisions()
-
-
 @dataclass(frozen=True)
 class DatabaseClock:
     database: str
@@ -176,8 +171,8 @@ def timezone_note(zone: str, clock: DatabaseClock, fixing: bool) -> str:
 
 
 def set_timezone_step(database: str, zone: str) -> Step:
-    from .. import ddl
-    from .steps import Action, Safety
+    from nakamura_misaki_db.bridge.steps import Action, Safety
+    from nakamura_misaki_db.schema import ddl
 
     return Step(Action.SET_DATABASE_TIMEZONE, database, f"set the TimeZone of database {database} to {zone}",
                 [ddl.set_database_timezone(database, zone)],
@@ -187,7 +182,7 @@ def set_timezone_step(database: str, zone: str) -> Step:
 
 def read_only_plan(conn: Connection, **options: Any) -> Plan:
     """``make_plan`` inside a READ ONLY transaction that is always rolled back (what ``plan`` and demo run)."""
-    from ..locking import lock_wait_setting, set_local
+    from nakamura_misaki_db.connect.locking import lock_wait_setting, set_local
 
     transaction = conn.begin()
     try:
@@ -210,7 +205,7 @@ def make_plan(conn: Connection, *, legacy_timezone: str | None = None, chain: li
         raise BadInput("--set-database-timezone makes the database's TimeZone the --legacy-timezone: give that too")
     actual = catalog or inspect_database(conn)
     target = target_catalog()
-    state = classify(actual, target, chain if chain is not None else chain_revisions())
+    state = read_state(conn, chain=chain, catalog=actual)
     plan_id = plan_id or str(uuid.uuid4())
     created = datetime.now(UTC).isoformat(timespec="seconds")
     source = source_summary(actual, state)

@@ -26,8 +26,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, TextIO
 
-from .apply import Rows
-from .steps import Step
+from nakamura_misaki_db.bridge.apply import Rows
+from nakamura_misaki_db.bridge.steps import Step
 
 SPINNER = "|/-\\"
 

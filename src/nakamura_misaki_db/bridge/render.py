@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..dbstate import DatabaseState, DbKind
-from .plan import Plan, PlanStatus
-from .run import ApplyResult
+from nakamura_misaki_db.bridge.plan import Plan, PlanStatus
+from nakamura_misaki_db.bridge.run import ApplyResult
+from nakamura_misaki_db.catalog.state import DatabaseState, DbKind
 
 
 def _table(rows: list[list[str]]) -> list[str]:

@@ -35,17 +35,22 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from .. import ddl
-from ..db import run_sql
-from ..errors import BadInput, MigrationError, Refused
-from ..locking import hold_migration_lock, release_migration_lock, set_local, take_migration_lock
-from .apply import Rows, StepHook, StepObserver, execute_steps, rows_touched
-from .audit import archived_rows, write_audit
-from .conserve import WriteCounter, Writes, check_conservation, count_rows, counts_after
-from .plan import Plan, PlanStatus, make_plan
-from .progress import LockWatcher, Progress, Silent
-from .steps import Action, Step
-from .verify import remaining_differences
+from nakamura_misaki_db.bridge.apply import Rows, StepHook, StepObserver, execute_steps, rows_touched
+from nakamura_misaki_db.bridge.audit import archived_rows, write_audit
+from nakamura_misaki_db.bridge.conserve import WriteCounter, Writes, check_conservation, count_rows, counts_after
+from nakamura_misaki_db.bridge.plan import Plan, PlanStatus, make_plan
+from nakamura_misaki_db.bridge.progress import LockWatcher, Progress, Silent
+from nakamura_misaki_db.bridge.steps import Action, Step
+from nakamura_misaki_db.bridge.verify import remaining_differences
+from nakamura_misaki_db.connect.connection import run_sql
+from nakamura_misaki_db.connect.errors import BadInput, MigrationError, Refused
+from nakamura_misaki_db.connect.locking import (
+    hold_migration_lock,
+    release_migration_lock,
+    set_local,
+    take_migration_lock,
+)
+from nakamura_misaki_db.schema import ddl
 
 # Test-only: pause before step N (1-based; N = steps + 1 is "before verify and record") so a
 # test can kill the process at a step boundary. The pause prints a marker line on stderr.
@@ -276,7 +281,7 @@ class IndexBuildFailed(MigrationError):
 def _phase_one(conn: Connection, plan: Plan, steps: list[Step], before_step: StepHook | None,
                lock_timeout: str | None, observer: StepObserver) -> tuple[dict[int, Writes], list[str]]:
     """Move duplicates (one committed transaction, rows conserved), then build indexes concurrently."""
-    from ..locking import lock_timeout_setting
+    from nakamura_misaki_db.connect.locking import lock_timeout_setting
 
     moves = [s for s in steps if s.action == Action.ARCHIVE_DUPLICATES]
     builds = [s for s in steps if s.action == Action.BUILD_UNIQUE_INDEX]

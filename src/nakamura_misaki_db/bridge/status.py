@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
-from ..catalog import inspect_database
-from ..dbstate import DatabaseState, classify
-from ..migrations import chain_revisions
-from ..target import target_catalog
+from nakamura_misaki_db.catalog.state import DatabaseState, read_state
 
 __all__ = ["DatabaseState", "database_status"]
 
@@ -17,7 +14,7 @@ def database_status(conn: Connection) -> DatabaseState:
 
     import sqlalchemy as sa
 
-    state = classify(inspect_database(conn), target_catalog(), chain_revisions())
+    state = read_state(conn)
     return dataclasses.replace(state, timezone=str(conn.scalar(sa.text("SELECT current_setting('TimeZone')"))),
                                last_bridge_run=last_bridge_run(conn))
 
@@ -25,7 +22,7 @@ def database_status(conn: Connection) -> DatabaseState:
 def last_bridge_run(conn: Connection) -> dict | None:
     import sqlalchemy as sa
 
-    from .archive import ARCHIVE_SCHEMA, AUDIT_TABLE
+    from nakamura_misaki_db.bridge.archive import ARCHIVE_SCHEMA, AUDIT_TABLE
 
     if conn.scalar(sa.text("SELECT to_regclass(:t)"), {"t": f"{ARCHIVE_SCHEMA}.{AUDIT_TABLE}"}) is None:
         return None
@@ -39,7 +36,7 @@ def last_bridge_run(conn: Connection) -> dict | None:
 
 def read_only_status(conn: Connection) -> DatabaseState:
     """``database_status`` in a READ ONLY transaction that is rolled back, its lock waits bounded."""
-    from ..locking import lock_wait_setting, set_local
+    from nakamura_misaki_db.connect.locking import lock_wait_setting, set_local
 
     transaction = conn.begin()
     try:

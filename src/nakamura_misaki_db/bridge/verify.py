@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
-from ..catalog import inspect_database
-from ..dbstate import differences_from_0001
-from ..diff import Difference
-from ..target import target_catalog
+from nakamura_misaki_db.catalog.inspect import inspect_database
+from nakamura_misaki_db.catalog.state import differences_from_0001
+from nakamura_misaki_db.diff import Difference
+from nakamura_misaki_db.schema.target import target_catalog
 
 
 def remaining_differences(conn: Connection) -> list[Difference]:

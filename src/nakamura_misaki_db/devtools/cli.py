@@ -10,10 +10,9 @@ import textwrap
 import traceback
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
 
-from ..errors import EXIT_ERROR, EXIT_OK, EXIT_REFUSED, BadInput, MigrationError
-from ..urls import candidate_urls, redact
+from nakamura_misaki_db.connect.errors import EXIT_ERROR, EXIT_OK, EXIT_REFUSED, MigrationError
+from nakamura_misaki_db.connect.urls import candidate_urls, redact
 
 PROG = "nakamura-db"
 
@@ -109,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_dev_db(args: argparse.Namespace) -> int:
-    from . import dev_db
+    from nakamura_misaki_db.devtools import dev_db
 
     if args.action == "start":
         db, started = dev_db.start()
@@ -132,30 +131,19 @@ def cmd_dev_db(args: argparse.Namespace) -> int:
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    from ..lint import default_versions_dir, lint_versions
+    from nakamura_misaki_db.authoring.lint_command import run_lint
 
-    directory = Path(args.versions) if args.versions else default_versions_dir()
-    if not directory.is_dir():
-        raise BadInput(f"{directory} is not a directory")
-    findings = lint_versions(directory)
-    if args.json:
-        print(json.dumps([{"file": f.file, "reason": f.reason} for f in findings], ensure_ascii=False, indent=2))
-    else:
-        for f in findings:
-            print(f)
-        if not findings:
-            print(f"{directory}: migrations are clean")
-    return EXIT_REFUSED if findings else EXIT_OK
+    return run_lint(args.versions, as_json=args.json)
 
 
 def cmd_recover_version(args: argparse.Namespace) -> int:
     import logging
 
-    from ..db import connect
-    from ..locking import lock_timeout_setting, lock_wait_setting, validate_duration
-    from ..migrations import alembic_config
-    from ..recover_version import recover_version
-    from ..urls import resolve_database_url
+    from nakamura_misaki_db.connect.connection import connect
+    from nakamura_misaki_db.connect.locking import lock_timeout_setting, lock_wait_setting, validate_duration
+    from nakamura_misaki_db.connect.resolve import resolve_database_url
+    from nakamura_misaki_db.deploy.recover_version import recover_version
+    from nakamura_misaki_db.schema.revisions import alembic_config
 
     lock_timeout = validate_duration(args.lock_timeout, "--lock-timeout") if args.lock_timeout else None
     lock_wait = validate_duration(args.lock_wait, "--lock-wait") if args.lock_wait else None
@@ -199,8 +187,8 @@ def _database_error(exc: BaseException, args: argparse.Namespace, secrets: list)
     from alembic.util import CommandError
     from sqlalchemy.exc import SQLAlchemyError
 
-    from ..db import describe_sql_error
-    from ..locking import is_lock_timeout, lock_timeout_message
+    from nakamura_misaki_db.connect.connection import describe_sql_error
+    from nakamura_misaki_db.connect.locking import is_lock_timeout, lock_timeout_message
 
     if isinstance(exc, SQLAlchemyError):
         if is_lock_timeout(exc):

@@ -15,7 +15,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..embedded import (
+from nakamura_misaki_db.connect.embedded import (
     DATA_DIR_ENV,
     DEFAULT_DATABASE,
     INSTALL_HINT,
@@ -25,8 +25,8 @@ from ..embedded import (
     server_url,
     start_server,
 )
-from ..errors import BadInput, MigrationError
-from ..urls import DatabaseUrl
+from nakamura_misaki_db.connect.errors import BadInput, MigrationError
+from nakamura_misaki_db.connect.urls import DatabaseUrl
 
 
 def dev_data_dir() -> Path:

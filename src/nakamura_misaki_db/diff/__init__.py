@@ -12,12 +12,12 @@ close), by verify (what is left) and by status (how far off).
 
 from __future__ import annotations
 
-from ..catalog import Catalog, Table
-from .constraints import compare_checks, compare_foreign_keys, compare_uniques, fk_shape
-from .indexes import compare_indexes, index_shape
-from .kinds import ADDITIVE_KINDS, FOREIGN_KINDS, Difference, DiffKind
-from .tables import compare_columns, compare_primary_key, compare_table_presence
-from .types import compare_enums, compare_extensions
+from nakamura_misaki_db.diff.constraints import compare_checks, compare_foreign_keys, compare_uniques, fk_shape
+from nakamura_misaki_db.diff.indexes import compare_indexes, index_shape
+from nakamura_misaki_db.diff.kinds import ADDITIVE_KINDS, FOREIGN_KINDS, Difference, DiffKind
+from nakamura_misaki_db.diff.tables import compare_columns, compare_primary_key, compare_table_presence
+from nakamura_misaki_db.diff.types import compare_enums, compare_extensions
+from nakamura_misaki_db.schema.shapes import Catalog, Table
 
 __all__ = [
     "ADDITIVE_KINDS",

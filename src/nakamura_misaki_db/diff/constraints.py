@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..catalog import ForeignKey, Table
-from .kinds import Difference, DiffKind
+from nakamura_misaki_db.diff.kinds import Difference, DiffKind
+from nakamura_misaki_db.schema.shapes import ForeignKey, Table
 
 
 def compare_uniques(actual: Table, expected: Table) -> list[Difference]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..catalog import Index, Table
-from .kinds import Difference, DiffKind
+from nakamura_misaki_db.diff.kinds import Difference, DiffKind
+from nakamura_misaki_db.schema.shapes import Index, Table
 
 
 def index_shape(ix: Index) -> dict[str, Any]:

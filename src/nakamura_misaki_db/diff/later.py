@@ -14,23 +14,12 @@ later revision would refuse it, so the bridge refuses it up front).
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
 
-from ..catalog import Catalog, Check, Column, Index, Table
-from .constraints import compare_checks
-from .indexes import compare_indexes, index_shape
-from .kinds import Difference, DiffKind
-from .tables import compare_columns
-
-
-@dataclass(frozen=True)
-class LaterObjects:
-    """What revisions after 0001 create, by name, with the revision that creates each."""
-
-    tables: dict[str, tuple[str, Table]] = field(default_factory=dict)
-    columns: dict[tuple[str, str], tuple[str, Column]] = field(default_factory=dict)
-    checks: dict[tuple[str, str], tuple[str, Check]] = field(default_factory=dict)
-    indexes: dict[tuple[str, str], tuple[str, Index]] = field(default_factory=dict)
+from nakamura_misaki_db.diff.constraints import compare_checks
+from nakamura_misaki_db.diff.indexes import compare_indexes, index_shape
+from nakamura_misaki_db.diff.kinds import Difference, DiffKind
+from nakamura_misaki_db.diff.tables import compare_columns
+from nakamura_misaki_db.schema.shapes import Catalog, LaterObjects, Table
 
 
 def _single(table: Table, **parts: tuple) -> Table:
@@ -48,7 +37,7 @@ def accept_later(differences: list[Difference], actual: Catalog, later: LaterObj
         table = actual.tables.get(d.table) if d.table else None
         if d.kind == DiffKind.UNKNOWN_TABLE and d.object in later.tables:
             revision, expected = later.tables[d.object]
-            from . import diff_table
+            from nakamura_misaki_db.diff import diff_table
 
             problems = diff_table(actual.tables[d.object], expected)
             if problems:
@@ -91,4 +80,4 @@ def _keep_or_refuse(out: list[Difference], kept: list[str], d: Difference, what:
         kept.append(f"{what}: already as revision {revision} defines it (adopted there)")
 
 
-__all__ = ["LaterObjects", "accept_later", "index_shape"]
+__all__ = ["LaterObjects", "accept_later", "index_shape"]  # LaterObjects: from schema.shapes

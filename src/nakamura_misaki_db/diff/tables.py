@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..catalog import Catalog, Table
-from ..legacy_chain import LEGACY_ONLY_TABLES
-from .kinds import Difference, DiffKind
+from nakamura_misaki_db.diff.kinds import Difference, DiffKind
+from nakamura_misaki_db.schema.legacy_chain import LEGACY_ONLY_TABLES
+from nakamura_misaki_db.schema.shapes import Catalog, Table
 
 
 def compare_table_presence(actual: Catalog, expected: Catalog) -> tuple[list[Difference], list[str]]:

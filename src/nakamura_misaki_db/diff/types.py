@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..catalog import Catalog
-from .kinds import Difference, DiffKind
+from nakamura_misaki_db.diff.kinds import Difference, DiffKind
+from nakamura_misaki_db.schema.shapes import Catalog
 
 
 def compare_extensions(actual: Catalog, expected: Catalog) -> list[Difference]:

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from .sample_data import populate
-from .states import LEGACY_REVISIONS, STATES, build_state, state_sql
+from nakamura_misaki_db.legacy.sample_data import populate
+from nakamura_misaki_db.legacy.states import LEGACY_REVISIONS, STATES, build_state, state_sql
 
 __all__ = ["LEGACY_REVISIONS", "STATES", "build_state", "populate", "state_sql"]

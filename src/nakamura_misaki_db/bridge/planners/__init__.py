@@ -13,16 +13,16 @@
 
 from __future__ import annotations
 
-from ...catalog import Catalog
-from ...diff import Difference, DiffKind
-from ...facts import DataFacts
-from ..steps import Action, Planned, Safety
-from .archive import plan_archives
-from .constraints import plan_foreign_keys
-from .dependents import plan_dependents, touched_by
-from .enums import plan_enums
-from .extension import plan_extension
-from .tables import plan_create_tables, plan_table
+from nakamura_misaki_db.bridge.planners.archive import plan_archives
+from nakamura_misaki_db.bridge.planners.constraints import plan_foreign_keys
+from nakamura_misaki_db.bridge.planners.dependents import plan_dependents, touched_by
+from nakamura_misaki_db.bridge.planners.enums import plan_enums
+from nakamura_misaki_db.bridge.planners.extension import plan_extension
+from nakamura_misaki_db.bridge.planners.tables import plan_create_tables, plan_table
+from nakamura_misaki_db.bridge.steps import Action, Planned, Safety
+from nakamura_misaki_db.catalog.facts import DataFacts
+from nakamura_misaki_db.diff import Difference, DiffKind
+from nakamura_misaki_db.schema.shapes import Catalog
 
 # A table's writers wait from its first lock until commit: the expensive
 # tables go first so the cheap ones hold their locks briefly.

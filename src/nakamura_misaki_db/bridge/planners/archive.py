@@ -3,12 +3,12 @@ converted without guessing. Moved with ``ALTER TABLE ... SET SCHEMA``: no copy, 
 
 from __future__ import annotations
 
-from ... import ddl
-from ...catalog import Catalog, Table
-from ...diff import Difference, DiffKind
-from ...facts import DataFacts
-from ..archive import ARCHIVE_SCHEMA
-from ..steps import Action, Planned, Safety, Step, access_exclusive
+from nakamura_misaki_db.bridge.archive import ARCHIVE_SCHEMA
+from nakamura_misaki_db.bridge.steps import Action, Planned, Safety, Step, access_exclusive
+from nakamura_misaki_db.catalog.facts import DataFacts
+from nakamura_misaki_db.diff import Difference, DiffKind
+from nakamura_misaki_db.schema import ddl
+from nakamura_misaki_db.schema.shapes import Catalog, Table
 
 
 def unconvertible_reason(actual: Table, expected: Table, differences: list[Difference]) -> str | None:

@@ -3,12 +3,12 @@ so the table is rewritten at most once. Narrowing, NOT NULL and casts are proven
 
 from __future__ import annotations
 
-from ... import ddl
-from ...catalog import Table
-from ...diff import Difference, DiffKind
-from ...facts import DataFacts, is_textual, varchar_length
-from ...legacy_chain import LEGACY_LABELS
-from ..steps import Action, Planned, Safety, Step, access_exclusive
+from nakamura_misaki_db.bridge.steps import Action, Planned, Safety, Step, access_exclusive
+from nakamura_misaki_db.catalog.facts import DataFacts, is_textual, varchar_length
+from nakamura_misaki_db.diff import Difference, DiffKind
+from nakamura_misaki_db.schema import ddl
+from nakamura_misaki_db.schema.legacy_chain import LEGACY_LABELS
+from nakamura_misaki_db.schema.shapes import Table
 
 TIMESTAMP = "timestamp without time zone"
 TIMESTAMPTZ = "timestamp with time zone"

@@ -4,13 +4,13 @@ before a unique constraint is added."""
 
 from __future__ import annotations
 
-from ... import ddl, target
-from ...catalog import Catalog, Table
-from ...diff import Difference, DiffKind
-from ...facts import DataFacts
-from ...legacy_chain import ACTIVITY_COLUMNS
-from ..archive import ARCHIVE_SCHEMA, cascade_table, duplicates_table
-from ..steps import Action, Planned, Safety, Step, access_exclusive
+from nakamura_misaki_db.bridge.archive import ARCHIVE_SCHEMA, cascade_table, duplicates_table
+from nakamura_misaki_db.bridge.steps import Action, Planned, Safety, Step, access_exclusive
+from nakamura_misaki_db.catalog.facts import DataFacts
+from nakamura_misaki_db.diff import Difference, DiffKind
+from nakamura_misaki_db.schema import ddl, target
+from nakamura_misaki_db.schema.legacy_chain import ACTIVITY_COLUMNS
+from nakamura_misaki_db.schema.shapes import Catalog, Table
 
 INDEX_BUILD_MEMORY = "256MB"
 # ON DELETE actions that change rows of the referencing table when a referenced row goes.

@@ -1,7 +1,7 @@
 """Plan around the open world: keep every dependent object working, or refuse up front naming it.
 
 Pure: the steps the other planners made, what they touch (``touched_by``),
-and the dependents read by ``nakamura_misaki_db.dependents``. For each
+and the dependents read by ``nakamura_misaki_db.catalog.dependents``. For each
 dependent a careful DBA's choice:
 
 - a plain view over a column whose type changes is dropped and recreated
@@ -21,15 +21,15 @@ dependent a careful DBA's choice:
 
 from __future__ import annotations
 
-from ... import ddl
-from ...catalog import Catalog
-from ...dependents import Dependents, ReferencingKey, Touched
-from ...diff import Difference, DiffKind
-from ...facts import DataFacts
-from ..archive import ARCHIVE_SCHEMA, cascade_table
-from ..steps import Action, Planned, Step
-from .constraints import FOLLOWING, keep_by
-from .enums import enum_change
+from nakamura_misaki_db.bridge.archive import ARCHIVE_SCHEMA, cascade_table
+from nakamura_misaki_db.bridge.planners.constraints import FOLLOWING, keep_by
+from nakamura_misaki_db.bridge.planners.enums import enum_change
+from nakamura_misaki_db.bridge.steps import Action, Planned, Step
+from nakamura_misaki_db.catalog.dependents import Dependents, ReferencingKey, Touched
+from nakamura_misaki_db.catalog.facts import DataFacts
+from nakamura_misaki_db.diff import Difference, DiffKind
+from nakamura_misaki_db.schema import ddl
+from nakamura_misaki_db.schema.shapes import Catalog
 
 
 def touched_by(actual: Catalog, differences: list[Difference], moving: dict[str, str], facts: DataFacts) -> Touched:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ... import ddl
-from ...diff import Difference, DiffKind
-from ...facts import DataFacts
-from ...legacy_chain import LEGACY_LABELS
-from ...pg_enum import PGEnum
-from ...pg_enum.labels import additions
-from ...target import enum as target_enum
-from ..steps import Action, Planned, Safety, Step, access_exclusive
+from nakamura_misaki_db.bridge.steps import Action, Planned, Safety, Step, access_exclusive
+from nakamura_misaki_db.catalog.facts import DataFacts
+from nakamura_misaki_db.diff import Difference, DiffKind
+from nakamura_misaki_db.schema import ddl
+from nakamura_misaki_db.schema.legacy_chain import LEGACY_LABELS
+from nakamura_misaki_db.schema.pg_enum import PGEnum
+from nakamura_misaki_db.schema.pg_enum.labels import additions
+from nakamura_misaki_db.schema.target import enum as target_enum
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ... import ddl
-from ...diff import Difference, DiffKind
-from ...target import extension
-from ..steps import Action, Planned, Safety, Step
+from nakamura_misaki_db.bridge.steps import Action, Planned, Safety, Step
+from nakamura_misaki_db.diff import Difference, DiffKind
+from nakamura_misaki_db.schema import ddl
+from nakamura_misaki_db.schema.target import extension
 
 
 def plan_extension(differences: list[Difference]) -> Planned:

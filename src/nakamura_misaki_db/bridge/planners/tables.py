@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from ... import ddl, target
-from ...catalog import Catalog, Table
-from ...diff import Difference
-from ...facts import DataFacts
-from ..steps import Action, Planned, Safety, Step
-from .columns import plan_columns, plan_defaults
-from .constraints import plan_additions, plan_removals
+from nakamura_misaki_db.bridge.planners.columns import plan_columns, plan_defaults
+from nakamura_misaki_db.bridge.planners.constraints import plan_additions, plan_removals
+from nakamura_misaki_db.bridge.steps import Action, Planned, Safety, Step
+from nakamura_misaki_db.catalog.facts import DataFacts
+from nakamura_misaki_db.diff import Difference
+from nakamura_misaki_db.schema import ddl, target
+from nakamura_misaki_db.schema.shapes import Catalog, Table
 
 
 def plan_table(actual: Table, expected: Table, differences: list[Difference], facts: DataFacts,

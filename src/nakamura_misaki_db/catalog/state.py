@@ -1,0 +1,239 @@
+"""The one answer to "what state is this database in?", used by every command.
+
+``classify`` is pure: it reads a ``Catalog`` (the live catalog, never
+``alembic_version`` alone) and the list of this release's revisions, and
+returns a ``DatabaseState`` that carries the words, the exit code and the way
+forward. ``status`` prints it, ``plan``/``apply`` act on it, ``nakamura-init-db``
+and Alembic's ``env.py`` refuse by it, all in the same words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from nakamura_misaki_db.connect.connection import TARGET_SCHEMA
+from nakamura_misaki_db.connect.errors import EXIT_OK, EXIT_REFUSED
+from nakamura_misaki_db.diff import Difference, blocking, diff
+from nakamura_misaki_db.schema.legacy_chain import LEGACY_ONLY_TABLES, LEGACY_REVISIONS, legacy_ids_in
+from nakamura_misaki_db.schema.shapes import Catalog
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+
+class DbKind(StrEnum):
+    EMPTY = "empty"  # no table, no enum type of ours: `upgrade head` builds it
+    NEW_CHAIN = "new_chain"  # alembic_version holds one revision of this chain
+    UNVERSIONED = "unversioned"  # tables, no version row, nothing 0001 could not add: `upgrade head` adopts it
+    LEGACY = "legacy"  # a legacy id, or tables without version row that differ from 0001
+    MIXED = "mixed"  # revisions of this chain and legacy ids together
+    NEWER = "newer_release"  # a four-digit id beyond this release's head
+    UNKNOWN = "unknown_revision"  # an id that belongs to no chain we know
+
+
+@dataclass
+class DatabaseState:
+    kind: DbKind
+    alembic_version: list[str] | None  # None: no version table
+    revision: str | None  # the new-chain revision recorded
+    legacy_ids: list[str]
+    unknown_ids: list[str]
+    head: str
+    chain: str | None  # for legacy ids: which legacy chain ("legacy chain", "application chain 2")
+    drift: int  # differences from 0001 (objects we do not own are not counted)
+    blocking: int  # of those, the ones revision 0001 cannot close by adding
+    tables: list[str]
+    timezone: str | None = None  # the database's TimeZone, when read from a live database
+    last_bridge_run: dict[str, Any] | None = None  # the newest audit row of baseline-bridge, if any
+
+    # -- what it means ---------------------------------------------------------------------------
+
+    @property
+    def migratable(self) -> bool:
+        """Can `alembic upgrade head` / `nakamura-init-db` go on?"""
+        return self.kind in (DbKind.EMPTY, DbKind.NEW_CHAIN, DbKind.UNVERSIONED)
+
+    @property
+    def alembic_may_run(self) -> bool:
+        """May env.py hand this database to the revisions?
+
+        Without a version row, revision 0001 itself decides: its guard lists
+        every difference (the same count ``status`` gives) and refuses.
+        """
+        return self.migratable or (self.kind == DbKind.LEGACY and not self.legacy_ids)
+
+    @property
+    def bridgeable(self) -> bool:
+        """Is this a database `baseline-bridge plan/apply` takes on?"""
+        return self.kind in (DbKind.EMPTY, DbKind.UNVERSIONED, DbKind.LEGACY, DbKind.MIXED)
+
+    @property
+    def refusal_exit_code(self) -> int:
+        """Exit code of a command that cannot act on this state (0: it can)."""
+        return EXIT_OK if self.migratable else EXIT_REFUSED
+
+    def version_text(self) -> str:
+        if self.alembic_version is None:
+            return "no alembic_version"
+        if not self.alembic_version:
+            return "alembic_version is empty"
+        return "alembic_version = " + ", ".join(self.alembic_version)
+
+    def describe(self) -> str:
+        if self.kind == DbKind.NEW_CHAIN:
+            where = "at head" if self.revision == self.head else f"head is {self.head}"
+            return f"on the new migration chain at revision {self.revision} ({where})"
+        if self.kind == DbKind.EMPTY:
+            return "empty (no application tables)"
+        if self.kind == DbKind.UNVERSIONED:
+            return (f"not versioned ({self.version_text()}); its tables are a part of revision 0001 "
+                    f"({self.drift} object(s) missing, nothing that differs)")
+        if self.kind in (DbKind.NEWER, DbKind.UNKNOWN):
+            likely = ("probably migrated by a newer release" if self.kind == DbKind.NEWER
+                      else "not an id of this chain nor of the legacy chains")
+            return (f"at revision {', '.join(self.unknown_ids)}, which this release does not know "
+                    f"(newest here: {self.head}): {likely}")
+        if self.kind == DbKind.MIXED:
+            return (f"mixed: {self.version_text()} holds revision {self.revision} of this chain and the stale "
+                    f"legacy id {', '.join(self.legacy_ids)}")
+        which = (f"legacy revision {self.legacy_ids[0]} of {self.chain}" if self.legacy_ids
+                 else "no legacy revision recorded")
+        return f"legacy ({which}; {self.version_text()})"
+
+    def next_step(self) -> str:
+        if self.kind == DbKind.NEW_CHAIN:
+            if self.revision == self.head:
+                return "nothing to do"
+            return "run `nakamura-init-db` (or `alembic upgrade head`)"
+        if self.kind in (DbKind.EMPTY, DbKind.UNVERSIONED):
+            return "run `nakamura-init-db` (or `alembic upgrade head`): it builds what is missing"
+        if self.kind == DbKind.NEWER:
+            return "deploy the release that migrated it (its scripts are not in this one)"
+        if self.kind == DbKind.UNKNOWN:
+            return ("find the code that wrote that revision; neither `nakamura-init-db` nor the bridge will "
+                    "touch this database")
+        if self.kind == DbKind.MIXED:
+            return ("run `baseline-bridge plan`, then `baseline-bridge apply`: it verifies the schema and "
+                    "removes the stale legacy row")
+        if self.drift == 0:
+            return "the schema already equals 0001: `baseline-bridge apply` only records the revision"
+        lost = ("if it was migrated by this chain and only lost its version row, `nakamura-db recover-version`; "
+                "otherwise " if not self.alembic_version else "")
+        return f"{lost}run `baseline-bridge plan` to see the reconciliation, then `baseline-bridge apply`"
+
+    def refusal(self) -> str:
+        """The one message every command gives when it cannot act on this state (nothing was changed)."""
+        if self.kind == DbKind.LEGACY and self.legacy_ids:
+            what = (f"alembic_version holds '{self.legacy_ids[0]}', a revision of {self.chain}; "
+                    "the schema must be reconciled before it can be migrated")
+        elif self.kind == DbKind.LEGACY:
+            what = (f"the database differs from revision 0001 in {self.drift} way(s) ({self.blocking} of them "
+                    f"only baseline-bridge can close) and has {self.version_text()}: nothing records that this "
+                    "migration chain built it")
+        elif self.kind == DbKind.MIXED:
+            what = (f"alembic_version holds revision {self.revision} of this chain and the stale legacy id "
+                    f"{', '.join(self.legacy_ids)}")
+        else:
+            what = f"the database is {self.describe()}"
+        return f"{what}. Nothing was changed. Next: {self.next_step()}."
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["kind"] = str(self.kind)
+        data["describe"] = self.describe()
+        data["next"] = self.next_step()
+        return data
+
+
+def compare_with_0001(catalog: Catalog, target: Catalog) -> tuple[list[Difference], list[str]]:
+    """Every difference from 0001 (foreign objects included), and the later revisions' objects kept as they are.
+
+    The one comparison status, the 0001 guard, plan and verify all make: an object a later revision
+    of this chain creates is not drift when it is exactly as that revision defines it.
+    """
+    from nakamura_misaki_db.diff.later import accept_later
+    from nakamura_misaki_db.schema.target import later_objects
+
+    return accept_later(diff(catalog, target), catalog, later_objects())
+
+
+def differences_from_0001(catalog: Catalog, target: Catalog) -> list[Difference]:
+    """What status counts and the 0001 guard lists: every difference but objects we do not own."""
+    return [d for d in compare_with_0001(catalog, target)[0] if not d.foreign]
+
+
+def _legacy_chain(ids: Sequence[str], catalog: Catalog) -> str:
+    from nakamura_misaki_db.schema.legacy_chain import APP_CHAIN_REVISIONS
+
+    if any(i in LEGACY_REVISIONS and i != "001" for i in ids):
+        return "the retired legacy chain"
+    if any(i in APP_CHAIN_REVISIONS and i != "001" for i in ids):
+        return "the application's second chain (002-006)"
+    # "001" belongs to both chains: only tables that one of them alone created can tell.
+    if any(t in catalog.tables for t in LEGACY_ONLY_TABLES) or (
+            "handoffs" in catalog.tables and catalog.tables["handoffs"].column("id") is not None):
+        return "the retired legacy chain"
+    if any(t in catalog.tables for t in ("projects", "project_tasks", "task_dependencies", "notifications")):
+        return "the application's second chain"
+    return "one of the two retired chains (both begin with 001; the catalog decides the plan either way)"
+
+
+def classify(catalog: Catalog, target: Catalog, chain: Sequence[str]) -> DatabaseState:
+    """Classify a database by its catalog. ``chain``: this release's revisions, oldest first."""
+    version = catalog.alembic_version
+    rows = tuple(version or ())
+    legacy = list(dict.fromkeys(legacy_ids_in(version)))
+    ours = [v for v in rows if v in chain]
+    unknown = [v for v in rows if v not in chain and v not in legacy]
+    differences = differences_from_0001(catalog, target)
+    head = chain[-1] if chain else ""
+    # Objects a later revision of this chain created count as ours, not as drift.
+    diffs = len(differences)
+    blocks = len(blocking(differences))
+    has_schema = bool(catalog.tables) or any(e in target.enums for e in catalog.enums)
+
+    if unknown:
+        numbered = all(u.isdigit() and len(u) == 4 for u in unknown)
+        kind = DbKind.NEWER if numbered and head and max(unknown) > head else DbKind.UNKNOWN
+    elif ours and legacy:
+        kind = DbKind.MIXED
+    elif ours:
+        kind = DbKind.NEW_CHAIN
+    elif legacy:
+        kind = DbKind.LEGACY
+    elif not has_schema:
+        kind = DbKind.EMPTY
+    elif blocks == 0:
+        kind = DbKind.UNVERSIONED
+    else:
+        kind = DbKind.LEGACY
+    return DatabaseState(
+        kind=kind,
+        alembic_version=list(version) if version is not None else None,
+        revision=max(ours) if ours else None,
+        legacy_ids=legacy,
+        unknown_ids=unknown,
+        head=head,
+        chain=_legacy_chain(legacy, catalog) if legacy else None,
+        drift=0 if kind == DbKind.NEW_CHAIN else diffs,
+        blocking=0 if kind == DbKind.NEW_CHAIN else blocks,
+        tables=sorted(catalog.tables),
+    )
+
+
+def read_state(conn: Connection, *, chain: Sequence[str] | None = None, catalog: Catalog | None = None
+               ) -> DatabaseState:
+    """The one entry every command and ``env.py`` use: this database's state, from its live catalog.
+
+    ``chain``: the revisions to classify against (default: this release's scripts; ``env.py``
+    passes the ones Alembic loaded); ``catalog``: an inspection the caller already made.
+    """
+    from nakamura_misaki_db.catalog.inspect import inspect_database
+    from nakamura_misaki_db.schema.revisions import chain_revisions
+    from nakamura_misaki_db.schema.target import target_catalog
+
+    actual = catalog if catalog is not None else inspect_database(conn, TARGET_SCHEMA)
+    return classify(actual, target_catalog(), list(chain) if chain is not None else chain_revisions())

@@ -1,0 +1,235 @@
+"""The Alembic environment: what ``alembic/env.py`` runs (that file only calls ``run()``).
+
+Kept in the package, next to the deploy it serves, so the guard every ``alembic`` run goes
+through is tested and mutated like the rest, and the scripts directory holds only scripts.
+
+Where the database is: ``config.attributes["connection"]`` (tests, tools), else
+``config.attributes["database_url"]``, else the one resolver every command uses
+(``DATABASE_URL`` in any accepted form, else an embedded PostgreSQL).
+
+Every run takes the migration advisory lock first (the bridge takes the same
+one), then classifies the database (``catalog.state``, the same
+answer ``baseline-bridge status`` gives) and refuses, changing nothing, a
+database that needs the bridge or belongs to another release.
+
+Three kinds of run never connect (so they need no server and start none): a
+plain ``alembic revision`` (numbering only), ``alembic history`` without
+``current``, and ``--sql`` (offline) runs, which write SQL to stdout:
+``upgrade head --sql`` renders 0001 for an EMPTY database (see
+``deploy.offline``) and every later revision as its own statements.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from logging.config import fileConfig
+
+from alembic import context
+from alembic.util import CommandError
+from alembic_utils.pg_extension import PGExtension
+from alembic_utils.replaceable_entity import register_entities
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from nakamura_misaki_db.authoring import autogen_checks
+from nakamura_misaki_db.authoring.autogen import process_revision_directives
+from nakamura_misaki_db.catalog.state import read_state
+from nakamura_misaki_db.connect.connection import TARGET_SCHEMA, connect, describe_sql_error
+from nakamura_misaki_db.connect.errors import LegacyVersionError, LockTimeout, MigrationError
+from nakamura_misaki_db.connect.locking import (
+    MIGRATION_LOCK_KEY,
+    hold_migration_lock,
+    is_lock_timeout,
+    lock_timeout_message,
+    lock_timeout_setting,
+    lock_wait_setting,
+    release_migration_lock,
+    set_local,
+    take_migration_lock,
+)
+from nakamura_misaki_db.connect.resolve import resolve_database_url
+from nakamura_misaki_db.connect.urls import DatabaseUrl, redact
+from nakamura_misaki_db.schema import models
+from nakamura_misaki_db.schema.pg_enum import PGEnum
+
+
+def _option(name: str) -> str | None:
+    """A run option: ``context.config.attributes`` (callers in code), else ``-x name=value`` (the alembic CLI)."""
+    value = context.config.attributes.get(name)
+    if value is not None:
+        return str(value)
+    return context.get_x_argument(as_dictionary=True).get(name)
+
+
+def _needs_no_database() -> bool:
+    """Commands that run env.py (``revision_environment = true``) but read only the scripts.
+
+    A plain ``alembic revision`` needs numbering, not a database; ``alembic history``
+    lists the scripts unless asked to mark the current revision (from the CLI only:
+    a programmatic ``command.history`` keeps the online path).
+    """
+    # `alembic revision`, from the CLI or command.revision(): the environment carries the
+    # command's arguments (no public accessor; the CLI's cmd_opts are the fallback).
+    environment = getattr(context, "_proxy", None)
+    revision_context = getattr(environment, "context_opts", {}).get("revision_context")
+    if revision_context is not None:
+        return not revision_context.command_args.get("autogenerate")
+    opts = context.config.cmd_opts
+    cmd = getattr(opts, "cmd", None)
+    if cmd is None:
+        return False
+    name = cmd[0].__name__
+    if name == "revision":
+        return not getattr(opts, "autogenerate", False)
+    if name == "history":
+        return not getattr(opts, "indicate_current", False) and "current" not in (getattr(opts, "rev_range", None)
+                                                                                  or "")
+    return False
+
+
+def _record_step(ctx, step, heads, run_args) -> None:
+    """``on_version_apply``: tell the caller (nakamura-init-db) which revisions this run applied."""
+    sink = context.config.attributes.get("applied_steps")
+    if sink is not None and step.is_upgrade:
+        sink.append((tuple(step.source_revision_ids), tuple(step.destination_revision_ids)))
+
+
+def _configure_kwargs() -> dict:
+    return {
+        "target_metadata": models.metadata,
+        "process_revision_directives": process_revision_directives,
+        "compare_type": True,
+        "compare_server_default": True,
+        "transaction_per_migration": False,
+        "on_version_apply": _record_step,
+    }
+
+
+def _guard_state(connection) -> None:
+    """Refuse, in the classifier's words, a database `upgrade` must not touch."""
+    chain = [r.revision for r in reversed(list(context.script.walk_revisions()))]
+    state = read_state(connection, chain=chain)
+    if not state.alembic_may_run:
+        raise LegacyVersionError(state.refusal())
+
+
+def _run(connection) -> None:
+    # Wait for the lock outside the migration's transaction (see hold_migration_lock: a long
+    # blocked wait inside it would deadlock with the bridge's concurrent index build). A
+    # connection handed in already inside a transaction waits inside it instead.
+    held = not connection.in_transaction()
+    if held:
+        hold_migration_lock(connection)
+    try:
+        _run_locked(connection)
+    finally:
+        if held:
+            release_migration_lock(connection)
+
+
+def _run_locked(connection) -> None:
+    context.configure(connection=connection, **_configure_kwargs())
+    with context.begin_transaction():
+        take_migration_lock(connection, lock_timeout=_option("lock_timeout"))
+        # Connections handed in by tools were not opened by us: pin the schema here too, so
+        # alembic_version and every table land in public whatever the role's search_path says.
+        # (version_table_schema is not set: autogenerate would then see alembic_version as a table.)
+        set_local(connection, "search_path", TARGET_SCHEMA)
+        _guard_state(connection)
+        context.run_migrations(allow_data_loss=(_option("allow_data_loss") or "").lower() == "true")
+
+
+def _database_url() -> DatabaseUrl:
+    given = context.config.attributes.get("database_url")
+    if given is not None:
+        return DatabaseUrl.of(given)
+    return resolve_database_url(None)
+
+
+def run_migrations_online() -> None:
+    given = context.config.attributes.get("connection")
+    url = None
+    try:
+        if isinstance(given, Engine):  # pytest-alembic hands over an Engine
+            with given.connect() as connection:
+                _run(connection)
+            return
+        if given is not None:
+            _run(given)
+            return
+        url = _database_url()
+        with connect(url) as connection:
+            _run(connection)
+    except MigrationError as exc:
+        raise CommandError(redact(str(exc), url)) from exc
+    except SQLAlchemyError as exc:
+        if is_lock_timeout(exc):
+            raise CommandError(lock_timeout_message(exc, _option("lock_timeout"))) from LockTimeout(
+                "lock timeout"
+            )
+        raise CommandError(describe_sql_error(exc, url)) from exc
+
+
+def run_without_database() -> None:
+    # An offline context whose SQL output goes nowhere: enough to number a new
+    # script or walk the history, and it cannot reach (or start) a server.
+    # Its "Generating static SQL" chatter would only confuse: nothing is generated.
+    chatter = logging.getLogger("alembic.runtime.migration")
+    saved = chatter.level
+    chatter.setLevel(logging.WARNING)
+    try:
+        context.configure(url="postgresql+psycopg://", as_sql=True, output_buffer=io.StringIO(),
+                          **_configure_kwargs())
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        chatter.setLevel(saved)
+
+
+def run_migrations_offline() -> None:
+    """``--sql``: write the SQL of the requested steps; never connect.
+
+    The script takes the same advisory lock and lock timeouts as an online run,
+    so it serialises with deploys when someone pipes it into psql, and pins the
+    schema as every online connection does.
+    """
+    # paramstyle "named": with psycopg's "format" style the compiler would double
+    # every '%' (PL/pgSQL format('%I')), which psql would then run as written.
+    context.configure(url="postgresql+psycopg://", literal_binds=True, dialect_opts={"paramstyle": "named"},
+                      **_configure_kwargs())
+    try:
+        wait = lock_wait_setting()
+        timeout = lock_timeout_setting(_option("lock_timeout"))
+        with context.begin_transaction():
+            context.execute(f"SET LOCAL search_path = {TARGET_SCHEMA}")
+            context.execute(f"SET LOCAL lock_timeout = '{wait}'")  # validated durations: no quoting issue
+            context.execute(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
+            context.execute(f"SET LOCAL lock_timeout = '{timeout}'")
+            context.run_migrations(allow_data_loss=(_option("allow_data_loss") or "").lower() == "true")
+    except MigrationError as exc:
+        raise CommandError(str(exc)) from exc
+
+
+def run() -> None:
+    """What ``alembic/env.py`` runs, every time Alembic loads it (``context`` is that run's)."""
+    # alembic.ini's [loggers] section, so the CLI reports each step ("Running upgrade
+    # 0001 -> 0002"). Installed use (nakamura-init-db) builds its Config without an
+    # ini file and keeps its own quiet logging; a program that configured logging
+    # itself can opt out with config.attributes["configure_logger"] = False.
+    # disable_existing_loggers=False: other modules' loggers keep working.
+    if context.config.config_file_name is not None and context.config.attributes.get("configure_logger", True):
+        fileConfig(context.config.config_file_name, disable_existing_loggers=False)
+
+    # Name the entity classes explicitly: alembic-utils only compares the classes in
+    # its registry's allowed types, and what it allows by default depends on its
+    # release and on what happens to be imported.
+    register_entities(list(models.ENTITIES), entity_types=[PGEnum, PGExtension])
+    autogen_checks.register()  # autogenerate / `alembic check` compare CHECK constraints too
+
+    if _needs_no_database():
+        run_without_database()
+    elif context.is_offline_mode():
+        run_migrations_offline()
+    else:
+        run_migrations_online()
