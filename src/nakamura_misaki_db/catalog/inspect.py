@@ -52,10 +52,30 @@ _COLUMNS_SQL = sa.text(
 # live-tuple count covers fresh tables.
 _TABLE_STATS_SQL = sa.text(
     """
-    SELECT c.relname, greatest(c.reltuples::bigint, coalesce(s.n_live_tup, 0), 0), pg_total_relation_size(c.oid)
+    SELECT c.relname, greatest(c.reltuples::bigint, coalesce(s.n_live_tup, 0), 0), pg_total_relation_size(c.oid),
+           row_security_active(c.oid)
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
     WHERE n.nspname = :schema AND c.relkind IN ('r', 'p')
+    """
+)
+
+# Indexes PostgreSQL does not use: INVALID, or not even ready (an interrupted CREATE INDEX CONCURRENTLY).
+_INVALID_INDEXES_SQL = sa.text(
+    """
+    SELECT ic.relname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+    JOIN pg_namespace n ON n.oid = ic.relnamespace
+    WHERE n.nspname = :schema AND NOT (i.indisvalid AND i.indisready)
+    """
+)
+
+# Every other alembic_version: a session whose search_path names that schema first reads it, not ours.
+_OTHER_VERSION_TABLES_SQL = sa.text(
+    """
+    SELECT n.nspname, has_table_privilege(c.oid, 'SELECT') AND NOT row_security_active(c.oid)
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relname = 'alembic_version' AND c.relkind IN ('r', 'p', 'v') AND n.nspname <> :schema
+    ORDER BY 1
     """
 )
 
@@ -87,7 +107,13 @@ def inspect_database(conn: Connection, schema: str = "public") -> Catalog:
     columns: dict[str, list[Column]] = {}
     for relname, attname, typ, nullable, default, collation in conn.execute(_COLUMNS_SQL, {"schema": schema}):
         columns.setdefault(relname, []).append(Column(attname, typ, bool(nullable), default, collation))
-    stats = {r[0]: (int(r[1]), int(r[2])) for r in conn.execute(_TABLE_STATS_SQL, {"schema": schema})}
+    stats: dict[str, tuple[int, int]] = {}
+    hidden: list[str] = []
+    for relname, estimate, size, rls_active in conn.execute(_TABLE_STATS_SQL, {"schema": schema}):
+        stats[relname] = (int(estimate), int(size))
+        if rls_active:
+            hidden.append(str(relname))
+    invalid = {str(r[0]) for r in conn.execute(_INVALID_INDEXES_SQL, {"schema": schema})}
 
     names = [n for n in columns if n != VERSION_TABLE]
     pks = insp.get_multi_pk_constraint(schema=schema)
@@ -111,13 +137,18 @@ def inspect_database(conn: Connection, schema: str = "public") -> Catalog:
                 method=str(i.get("dialect_options", {}).get("postgresql_using", "btree")),
                 where=i.get("dialect_options", {}).get("postgresql_where"),
                 options=_index_options(i),
+                valid=i["name"] not in invalid,
             )
             for i in ixs.get(key, [])
             if i["name"] not in constraint_names and not i.get("duplicates_constraint")
         )
         estimated, size = stats.get(name, (0, 0))
         qualified = ident(schema, name)
-        has_rows = bool(conn.scalar(sa.text(f"SELECT EXISTS (SELECT 1 FROM {qualified})")))
+        # Rows row level security hides cannot be probed (every session runs with row_security = off,
+        # so the probe would fail): the statistics' estimate stands, and has_rows stays unknown.
+        has_rows: bool | None = None
+        if name not in hidden:
+            has_rows = bool(conn.scalar(sa.text(f"SELECT EXISTS (SELECT 1 FROM {qualified})")))
         if has_rows and estimated == 0:
             estimated = int(conn.scalar(sa.text(
                 f"SELECT count(*) FROM (SELECT 1 FROM {qualified} LIMIT {_PROBE_LIMIT}) AS probe"
@@ -142,7 +173,7 @@ def inspect_database(conn: Connection, schema: str = "public") -> Catalog:
             ),
             indexes=indexes,
             checks=by_name(Check(c["name"], c["sqltext"]) for c in cks.get(key, [])),
-            estimated_rows=estimated if has_rows else 0,
+            estimated_rows=estimated if has_rows or has_rows is None else 0,
             size_bytes=size,
             has_rows=has_rows,
         )
@@ -151,6 +182,9 @@ def inspect_database(conn: Connection, schema: str = "public") -> Catalog:
     extensions = {e.signature: e.schema for e in PGExtension.from_database(conn, "%")}
     enums = {e.signature: e.labels for e in PGEnum.from_database(conn, schema)}
     other = tuple(s for (s,) in conn.execute(_SCHEMAS_SQL) if s != schema)
+    versions: dict[str, tuple[str, ...] | None] = {}
+    for other_schema, readable in conn.execute(_OTHER_VERSION_TABLES_SQL, {"schema": schema}).all():
+        versions[f"{other_schema}.{VERSION_TABLE}"] = read_version(conn, other_schema) if readable else None
     return Catalog(
         schema=schema,
         extensions=extensions,
@@ -158,4 +192,6 @@ def inspect_database(conn: Connection, schema: str = "public") -> Catalog:
         tables=tables,
         alembic_version=read_version(conn, schema),
         other_schemas=other,
+        rls_hidden=tuple(sorted(hidden)),
+        other_version_tables=versions,
     )

@@ -1,11 +1,14 @@
 """Connections: one pinned session setup for every command, and errors a user can act on.
 
-Every connection any command opens runs with ``search_path = public`` and no
-``statement_timeout``, set in the startup packet so they win over role- and
-database-level settings (``ALTER ROLE ... SET search_path``): a schema named
-after the role must not receive our tables, and a role's short statement
-timeout must not cancel a migration half-way (lock waits are bounded by
-``lock_timeout`` instead).
+Every connection any command opens runs with ``search_path = public``, no
+``statement_timeout`` and ``row_security = off``, set in the startup packet so
+they win over role- and database-level settings (``ALTER ROLE ... SET
+search_path``): a schema named after the role must not receive our tables, a
+role's short statement timeout must not cancel a migration half-way (lock
+waits are bounded by ``lock_timeout`` instead), and a row level security
+policy that would hide rows from the role makes a query fail instead of
+silently reading fewer rows (what ``pg_dump`` does: a hidden row is an error,
+never a zero).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ if TYPE_CHECKING:
 CONNECT_TIMEOUT_S = 10
 APPLICATION_NAME = "nakamura-db"
 TARGET_SCHEMA = "public"
-SESSION_OPTIONS = f"-c search_path={TARGET_SCHEMA} -c statement_timeout=0"
+SESSION_OPTIONS = f"-c search_path={TARGET_SCHEMA} -c statement_timeout=0 -c row_security=off"
 
 
 def connect_kwargs(url: DatabaseUrl) -> dict[str, Any]:
@@ -128,7 +131,12 @@ def describe_sql_error(exc: BaseException, *urls: DatabaseUrl | URL | None) -> s
     text = f"database error: {primary}" + (f" ({hint})" if hint else "")
     sqlstate = getattr(orig, "sqlstate", None)
     if sqlstate == "42501":  # insufficient_privilege
-        if "extension" in primary:
+        if "row-level security" in primary:
+            text += (". Row level security would hide rows of that table from this role, and every session of "
+                     "these tools runs with row_security = off so that a hidden row is an error, never a silent "
+                     "zero. Use a role with BYPASSRLS, or the table's owner when the table does not FORCE row "
+                     "level security. Nothing was changed.")
+        elif "extension" in primary:
             text += (". A superuser must create it once: CREATE EXTENSION vector; then retry. "
                      "Nothing was changed.")
         else:

@@ -36,6 +36,9 @@ class DiffKind(StrEnum):
     MISSING_INDEX = "missing_index"
     INDEX_DEFINITION = "index_definition"
     EXTRA_INDEX = "extra_index"
+    # An index of the definition that exists with the right shape but is INVALID or not ready (an
+    # interrupted CREATE INDEX CONCURRENTLY): PostgreSQL does not use it, so it is not there.
+    INVALID_INDEX = "invalid_index"
     # An object a later revision of this chain creates, present but not as that revision defines it.
     LATER_OBJECT_DIFFERS = "later_object_differs"
     # Not catalog differences: rows that block closing an additive one (0001's guard reports them).

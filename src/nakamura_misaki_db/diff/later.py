@@ -64,6 +64,12 @@ def accept_later(differences: list[Difference], actual: Catalog, later: LaterObj
             revision, want_index = later.indexes[(d.table, d.object)]
             got_index = next(i for i in table.indexes if i.name == d.object)
             problems = compare_indexes(_single(table, indexes=(got_index,)), _single(table, indexes=(want_index,)))
+            if [p.kind for p in problems] == [DiffKind.INVALID_INDEX]:
+                # Its shape is right but PostgreSQL does not use it: not adoptable, yet nothing to refuse
+                # either (dropped, it is simply absent, and its revision creates it).
+                out.append(dataclasses.replace(problems[0], expected=f"valid and ready (revision {revision} "
+                                                                    "defines it)"))
+                continue
             _keep_or_refuse(out, kept, d, f"index {d.object} on {d.table}", revision, problems)
             continue
         out.append(d)

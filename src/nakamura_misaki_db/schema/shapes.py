@@ -29,6 +29,9 @@ class Index:
     method: str = "btree"
     where: str | None = None  # partial index predicate
     options: tuple[str, ...] = ()  # per-column sort order / INCLUDE columns
+    # False for an index PostgreSQL does not use or keep complete: INVALID (indisvalid) or not ready
+    # (indisready), as an interrupted CREATE INDEX CONCURRENTLY leaves it. A definition is always valid.
+    valid: bool = True
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,12 @@ class Catalog:
     # None: there is no alembic_version table; otherwise its rows.
     alembic_version: tuple[str, ...] | None = None
     other_schemas: tuple[str, ...] = field(default_factory=tuple)
+    # Tables whose rows row level security hides (some or all) from this role: their rows cannot be
+    # counted or read, so nothing that depends on their rows may be decided (live catalogs only).
+    rls_hidden: tuple[str, ...] = field(default_factory=tuple)
+    # Other tables named alembic_version (schema-qualified) and their rows: what a session whose
+    # search_path puts that schema first reads instead of ours (live catalogs only).
+    other_version_tables: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

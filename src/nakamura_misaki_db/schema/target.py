@@ -40,6 +40,12 @@ def index(name: str) -> sa.Index:
     raise KeyError(name)
 
 
+@cache
+def index_names() -> frozenset[str]:
+    """Names of every index 0001 defines (those behind constraints excluded)."""
+    return frozenset(ix.name for t in frozen.metadata.tables.values() for ix in t.indexes if ix.name)
+
+
 def constraint(table_name: str, name: str) -> sa.Constraint:
     for c in frozen.metadata.tables[table_name].constraints:
         if c.name == name:

@@ -62,6 +62,20 @@ def plan_removals(actual: Table, differences: list[Difference]) -> tuple[Planned
                          "the target does not have it (an index holds no data)",
                          Safety.CATALOG_ONLY, name, rows, [access_exclusive(name)]))
     for d in differences:
+        if d.kind == DiffKind.INVALID_INDEX and d.object not in pending_uniques:
+            # PostgreSQL neither uses nor fully maintains it: drop it, and build it again below when it is
+            # 0001's; an index of a later revision is built again by that revision on the next deploy.
+            ours = d.object in target.index_names()
+            out.add(Step(Action.DROP_INDEX, d.object,
+                         f"drop index {d.object} on {name} (INVALID{'; rebuilt below' if ours else ''})",
+                         [ddl.drop_index(d.object)],
+                         "it is INVALID (an interrupted CREATE INDEX CONCURRENTLY left it): PostgreSQL does not "
+                         "use it" + ("" if ours else "; the revision that defines it creates it again on the next "
+                                                     "deploy"),
+                         Safety.CATALOG_ONLY, name, rows, [access_exclusive(name)]))
+            if ours:
+                missing[d.object] = d
+    for d in differences:
         if d.kind == DiffKind.INDEX_DEFINITION:
             out.add(Step(Action.DROP_INDEX, d.object, f"drop index {d.object} on {name} (recreated below)",
                          [ddl.drop_index(d.object)], "its definition differs from the target's",

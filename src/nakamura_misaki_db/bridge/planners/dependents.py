@@ -135,8 +135,8 @@ def _around_row_moves(planned: Planned, step: Step, deps: Dependents) -> None:
                            "drop the rule for the run and recreate it afterwards, or remove the duplicates by hand")
     if table in deps.row_security:
         planned.refuse(f"table {table}", "has row level security that this role does not bypass: the bridge "
-                       "must see every row to move the duplicates", "run the bridge as the table's owner or a role "
-                       "with BYPASSRLS")
+                       "must see every row to move the duplicates", "use a role with BYPASSRLS, or the table's owner "
+                       "when the table does not FORCE row level security")
     for key in deps.referencing:
         if key.ref_table != f"public.{table}":
             continue
