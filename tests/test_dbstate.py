@@ -16,8 +16,9 @@ import json
 
 import pytest
 
-from nakamura_misaki_db.catalog.state import DatabaseState, DbKind, classify, compare_with_0001, differences_from_0001
-from nakamura_misaki_db.diff import DiffKind
+from nakamura_misaki_db.catalog.state import DatabaseState, DbKind, compare_with_0001, differences_from_0001
+from nakamura_misaki_db.catalog.state import classify as classify_with
+from nakamura_misaki_db.diff import DiffKind, diff
 from nakamura_misaki_db.schema.shapes import Catalog, Column, Table
 
 from .catalogs import catalog, conversations, employee_skills, replace_column, tasks, varchar
@@ -38,6 +39,12 @@ RECONCILE = "run `baseline-bridge plan` to see the reconciliation, then `baselin
 
 APP_CHAIN = "the application's second chain (002-006)"
 RETIRED = "the retired legacy chain"
+
+
+def classify(database: Catalog, target: Catalog, chain) -> DatabaseState:
+    """classify() in this file's world, where every revision of CHAIN builds exactly TARGET."""
+    return classify_with(database, target, chain,
+                         at_revision=lambda c, _revision: [d for d in diff(c, target) if not d.foreign])
 
 
 def at(version: tuple[str, ...] | None, *tables: Table, **kw) -> Catalog:
@@ -142,10 +149,33 @@ def test_the_fields_of_a_mixed_state() -> None:
     assert state.tables == ["conversations", "employee_skills", "tasks"]
 
 
-def test_new_chain_counts_no_drift_even_when_it_differs() -> None:
+def test_a_recorded_revision_whose_schema_differs_is_drifted_not_trusted() -> None:
+    # Issue 22: a legacy schema stamped by hand is not on the new chain, whatever alembic_version says.
     state = classify(at(("0003",), NARROW_TITLE, conversations()), TARGET, CHAIN)
-    assert (state.kind, state.drift, state.blocking) == (DbKind.NEW_CHAIN, 0, 0)
-    assert state.alembic_version == ["0003"]
+    assert state.kind == DbKind.DRIFTED
+    assert state.differences == [
+        "column type: tasks.title: expected character varying(500), found character varying(200)",
+        "missing table: employee_skills"]
+    assert state.describe() == (
+        "alembic_version records revision 0003 of this chain, but the schema is not what 0003 builds: "
+        "2 difference(s) (column type: tasks.title: expected character varying(500), found character "
+        "varying(200); missing table: employee_skills)")
+    assert not state.migratable and state.bridgeable and state.refusal_exit_code == 3
+    assert state.refusal().endswith(
+        "Nothing was changed. Next: run `baseline-bridge plan`, then `baseline-bridge apply`: the bridge reconciles "
+        "the schema from the catalog, whatever alembic_version says, and records 0001; then `nakamura-init-db`.")
+
+
+def test_two_rows_of_this_chain_are_one_refusal_naming_the_row_to_keep() -> None:
+    state = classify(at(("0001", "0003")), TARGET, CHAIN)
+    assert (state.kind, state.matches, state.migratable, state.bridgeable) == (DbKind.SEVERAL, "0003", False, False)
+    assert state.refusal() == (
+        "alembic_version holds several revisions of this chain (0001, 0003), but a database is at one: the schema "
+        "is what revision 0003 builds. Nothing was changed. Next: keep only the row of 0003: DELETE FROM "
+        "public.alembic_version WHERE version_num <> '0003'; then `nakamura-init-db`.")
+    drifted = classify(at(("0001", "0003"), NARROW_TITLE, conversations(), employee_skills()), TARGET, CHAIN)
+    assert (drifted.kind, drifted.matches, drifted.bridgeable) == (DbKind.SEVERAL, None, True)
+    assert "the schema is what none of them builds (column type: tasks.title" in drifted.describe()
 
 
 def test_drift_and_blocking_count_differences_from_0001() -> None:
@@ -277,6 +307,11 @@ def test_to_dict_is_every_field_plus_the_words_as_plain_json() -> None:
         "tables": ["conversations", "employee_skills", "tasks"],
         "timezone": None,
         "last_bridge_run": None,
+        "differences": [],
+        "matches": None,
+        "rls_hidden": [],
+        "other_version_tables": {},
+        "leftovers": [],
         "describe": "on the new migration chain at revision 0001 (head is 0003)",
         "next": INIT_DB,
     }

@@ -9,8 +9,8 @@ and Alembic's ``env.py`` refuse by it, all in the same words.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 
 class DbKind(StrEnum):
     EMPTY = "empty"  # no table, no enum type of ours: `upgrade head` builds it
-    NEW_CHAIN = "new_chain"  # alembic_version holds one revision of this chain
+    NEW_CHAIN = "new_chain"  # alembic_version holds one revision of this chain, and the schema is what it built
+    DRIFTED = "drifted"  # one revision of this chain recorded, but the schema is not what that revision built
+    SEVERAL = "several_revisions"  # two or more revisions of this chain recorded
     UNVERSIONED = "unversioned"  # tables, no version row, nothing 0001 could not add: `upgrade head` adopts it
     LEGACY = "legacy"  # a legacy id, or tables without version row that differ from 0001
     MIXED = "mixed"  # revisions of this chain and legacy ids together
@@ -48,6 +50,14 @@ class DatabaseState:
     tables: list[str]
     timezone: str | None = None  # the database's TimeZone, when read from a live database
     last_bridge_run: dict[str, Any] | None = None  # the newest audit row of baseline-bridge, if any
+    # DRIFTED, SEVERAL: how the schema differs from what the recorded revision built (one line each).
+    differences: list[str] = field(default_factory=list)
+    # SEVERAL: the newest recorded revision whose schema this database has (None: none of them).
+    matches: str | None = None
+    rls_hidden: list[str] = field(default_factory=list)  # tables whose rows RLS hides from this role
+    other_version_tables: dict[str, list[str] | None] = field(default_factory=dict)  # schema.table -> rows
+    # What an interrupted bridge run left (archived rows, an index it built), one line each: read by status.
+    leftovers: list[str] = field(default_factory=list)
 
     # -- what it means ---------------------------------------------------------------------------
 
@@ -67,8 +77,14 @@ class DatabaseState:
 
     @property
     def bridgeable(self) -> bool:
-        """Is this a database `baseline-bridge plan/apply` takes on?"""
-        return self.kind in (DbKind.EMPTY, DbKind.UNVERSIONED, DbKind.LEGACY, DbKind.MIXED)
+        """Is this a database `baseline-bridge plan/apply` takes on?
+
+        A recorded revision whose schema is not there is not trusted: the bridge reconciles from the
+        catalog as it does a legacy database. Several recorded revisions are only bridged when the
+        schema matches none of them (otherwise deleting the stale rows is the whole fix).
+        """
+        return (self.kind in (DbKind.EMPTY, DbKind.UNVERSIONED, DbKind.LEGACY, DbKind.MIXED, DbKind.DRIFTED)
+                or (self.kind == DbKind.SEVERAL and self.matches is None))
 
     @property
     def refusal_exit_code(self) -> int:
@@ -82,7 +98,19 @@ class DatabaseState:
             return "alembic_version is empty"
         return "alembic_version = " + ", ".join(self.alembic_version)
 
+    def _first_differences(self, shown: int = 3) -> str:
+        more = len(self.differences) - shown
+        return "; ".join(self.differences[:shown]) + (f"; and {more} more" if more > 0 else "")
+
     def describe(self) -> str:
+        if self.kind == DbKind.DRIFTED:
+            return (f"alembic_version records revision {self.revision} of this chain, but the schema is not what "
+                    f"{self.revision} builds: {len(self.differences)} difference(s) ({self._first_differences()})")
+        if self.kind == DbKind.SEVERAL:
+            rows = ", ".join(self.alembic_version or ())
+            which = (f"the schema is what revision {self.matches} builds" if self.matches else
+                     f"the schema is what none of them builds ({self._first_differences()})")
+            return f"alembic_version holds several revisions of this chain ({rows}), but a database is at one: {which}"
         if self.kind == DbKind.NEW_CHAIN:
             where = "at head" if self.revision == self.head else f"head is {self.head}"
             return f"on the new migration chain at revision {self.revision} ({where})"
@@ -104,6 +132,18 @@ class DatabaseState:
         return f"legacy ({which}; {self.version_text()})"
 
     def next_step(self) -> str:
+        if self.kind == DbKind.SEVERAL and self.matches:
+            return (f"keep only the row of {self.matches}: DELETE FROM public.alembic_version WHERE version_num <> "
+                    f"'{self.matches}'; then `nakamura-init-db`")
+        if self.kind in (DbKind.DRIFTED, DbKind.SEVERAL):
+            rebuild = ""
+            if self.differences and all(d.startswith("invalid index: ") for d in self.differences):
+                names = [d.split(": ", 2)[1] for d in self.differences]
+                rebuild = ("rebuild " + ", ".join(names) + " (" + "; ".join(
+                    f"REINDEX INDEX CONCURRENTLY public.{n}" for n in names) + "), or ")
+            return (f"{rebuild}run `baseline-bridge plan`, then `baseline-bridge apply`: the bridge reconciles the "
+                    "schema from the catalog, whatever alembic_version says, and records 0001; then "
+                    "`nakamura-init-db`")
         if self.kind == DbKind.NEW_CHAIN:
             if self.revision == self.head:
                 return "nothing to do"
@@ -136,6 +176,8 @@ class DatabaseState:
         elif self.kind == DbKind.MIXED:
             what = (f"alembic_version holds revision {self.revision} of this chain and the stale legacy id "
                     f"{', '.join(self.legacy_ids)}")
+        elif self.kind in (DbKind.DRIFTED, DbKind.SEVERAL):
+            what = self.describe()
         else:
             what = f"the database is {self.describe()}"
         return f"{what}. Nothing was changed. Next: {self.next_step()}."
@@ -165,6 +207,22 @@ def differences_from_0001(catalog: Catalog, target: Catalog) -> list[Difference]
     return [d for d in compare_with_0001(catalog, target)[0] if not d.foreign]
 
 
+def differences_from_revision(catalog: Catalog, revision: str) -> list[Difference]:
+    """How ``catalog`` differs from what 0001 .. ``revision`` of this chain build (objects we do not own aside).
+
+    What a later revision creates may already be there (exactly as it defines it), and what a later
+    revision drops may already be gone: neither is a difference at ``revision``.
+    """
+    from nakamura_misaki_db.diff import DiffKind
+    from nakamura_misaki_db.diff.later import accept_later
+    from nakamura_misaki_db.schema.revision_catalog import dropped_later, later_than, revision_catalog
+
+    found, _ = accept_later(diff(catalog, revision_catalog(revision)), catalog, later_than(revision))
+    gone = dropped_later(revision)
+    return [d for d in found if not d.foreign
+            and not (d.kind == DiffKind.MISSING_INDEX and (d.table, d.object) in gone)]
+
+
 def _legacy_chain(ids: Sequence[str], catalog: Catalog) -> str:
     from nakamura_misaki_db.schema.legacy_chain import APP_CHAIN_REVISIONS
 
@@ -181,8 +239,14 @@ def _legacy_chain(ids: Sequence[str], catalog: Catalog) -> str:
     return "one of the two retired chains (both begin with 001; the catalog decides the plan either way)"
 
 
-def classify(catalog: Catalog, target: Catalog, chain: Sequence[str]) -> DatabaseState:
-    """Classify a database by its catalog. ``chain``: this release's revisions, oldest first."""
+def classify(catalog: Catalog, target: Catalog, chain: Sequence[str], *,
+             at_revision: Callable[[Catalog, str], list[Difference]] | None = None) -> DatabaseState:
+    """Classify a database by its catalog. ``chain``: this release's revisions, oldest first.
+
+    ``at_revision(catalog, R)``: how the catalog differs from what revision R built (default:
+    ``differences_from_revision``, the frozen definitions; tests of a hand-made world pass their own).
+    """
+    at_revision = at_revision or differences_from_revision
     version = catalog.alembic_version
     rows = tuple(version or ())
     legacy = list(dict.fromkeys(legacy_ids_in(version)))
@@ -194,14 +258,23 @@ def classify(catalog: Catalog, target: Catalog, chain: Sequence[str]) -> Databas
     diffs = len(differences)
     blocks = len(blocking(differences))
     has_schema = bool(catalog.tables) or any(e in target.enums for e in catalog.enums)
+    at: list[Difference] = []
+    matches: str | None = None
 
     if unknown:
         numbered = all(u.isdigit() and len(u) == 4 for u in unknown)
         kind = DbKind.NEWER if numbered and head and max(unknown) > head else DbKind.UNKNOWN
     elif ours and legacy:
         kind = DbKind.MIXED
+    elif len(ours) > 1:
+        kind = DbKind.SEVERAL
+        found = {r: at_revision(catalog, r) for r in ours}
+        matches = max((r for r, d in found.items() if not d), default=None)
+        at = [] if matches else found[max(ours)]
     elif ours:
-        kind = DbKind.NEW_CHAIN
+        # Whatever alembic_version says, the schema must be what that revision built.
+        at = at_revision(catalog, ours[0])
+        kind = DbKind.DRIFTED if at else DbKind.NEW_CHAIN
     elif legacy:
         kind = DbKind.LEGACY
     elif not has_schema:
@@ -221,6 +294,10 @@ def classify(catalog: Catalog, target: Catalog, chain: Sequence[str]) -> Databas
         drift=0 if kind == DbKind.NEW_CHAIN else diffs,
         blocking=0 if kind == DbKind.NEW_CHAIN else blocks,
         tables=sorted(catalog.tables),
+        differences=[d.describe() for d in at],
+        matches=matches,
+        rls_hidden=list(catalog.rls_hidden),
+        other_version_tables={k: list(v) if v is not None else None for k, v in catalog.other_version_tables.items()},
     )
 
 
