@@ -121,9 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
                        "duplicate rows to legacy_archive and builds the unique index CONCURRENTLY, each "
                        "committed on its own, blocking no writer; phase 2 runs every other step in one "
                        "transaction, verifies inside it that no difference from 0001 is left, records 0001 and an "
-                       "audit row, and commits. A failure in phase 2 rolls it back (and drops the index phase 1 "
-                       "built; the archived duplicates stay, counted, and a rerun goes on from there). On a "
-                       "database already at 0001 or later it says so and exits 0.",
+                       "audit row, and commits. Before anything is written, a preflight refuses (exit 3) a standby, "
+                       "a read-only session, a missing privilege, rows hidden by row level security, an event "
+                       "trigger on the plan's commands and, unless --allow-connected-clients, any other connected "
+                       "client, each with its fix. A failure after phase 1 puts phase 1 back (rows returned, index "
+                       "and archive it created dropped, the tables compared with before) and says so, or says "
+                       "exactly what is left. On a database already at 0001 or later it says so and exits 0.",
                        epilog="examples:\n  baseline-bridge apply --legacy-timezone Asia/Tokyo\n"
                        "  baseline-bridge apply --plan bridge-plan.json\n\n" + EXIT_CODES, formatter_class=fmt)
     _common(p)
@@ -136,6 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="max wait for each table lock, e.g. 5s (default: $MIGRATION_LOCK_TIMEOUT or 5s)")
     p.add_argument("--lock-wait", metavar="DURATION",
                    help="max wait for another migration run to finish (default: $MIGRATION_LOCK_WAIT or 10min)")
+    p.add_argument("--allow-connected-clients", action="store_true",
+                   help="go on while other sessions are connected to the database (refused otherwise: stop the "
+                   "application first); they are listed, and every wait for them is bounded by --lock-timeout")
+    p.add_argument("--allow-event-trigger", metavar="NAME", action="append", default=[],
+                   help="go on although event trigger NAME fires on the plan's commands (repeat for each; refused "
+                   "otherwise)")
     _quiet(p)
 
     p = sub.add_parser("demo", help="the whole story on an embedded PostgreSQL, no setup needed",
@@ -234,7 +243,9 @@ def cmd_apply(args: argparse.Namespace) -> int:
             validate_timezone(conn, args.legacy_timezone)
         result = apply_plan(conn, saved=saved, legacy_timezone=args.legacy_timezone,
                             lock_timeout=args.lock_timeout, lock_wait=args.lock_wait,
-                            set_database_timezone=args.set_database_timezone, progress=progress_for(args))
+                            set_database_timezone=args.set_database_timezone, progress=progress_for(args),
+                            allow_connected_clients=args.allow_connected_clients,
+                            allow_event_triggers=tuple(args.allow_event_trigger))
     _emit(args, {"database": url.masked(), **result.to_dict()}, render_apply(result, url.masked()))
     return EXIT_OK
 

@@ -180,6 +180,23 @@ def set_timezone_step(database: str, zone: str) -> Step:
                 Safety.CATALOG_ONLY, locks=["none (new sessions see it; running ones keep theirs)"])
 
 
+def plan_notes(conn: Connection, state: DatabaseState) -> list[str]:
+    """What the operator should know before applying: an interrupted run's leftovers, other version tables."""
+    from nakamura_misaki_db.bridge.leftovers import leftovers
+
+    notes = [f"{item} (this plan finishes it)" for item in leftovers(conn)]
+    notes += [other_version_note(name, rows) for name, rows in state.other_version_tables.items()]
+    return notes
+
+
+def other_version_note(name: str, rows: list[str] | None) -> str:
+    held = ("holds " + (", ".join(rows) or "no row")) if rows is not None else "cannot be read by this role"
+    return (f"another version table, {name}, {held}: this tool reads and writes only public.alembic_version; a "
+            f"session whose search_path puts {name.split('.')[0]} before public (the application's, perhaps) reads "
+            f"that one. Once the switch is done, rename or drop it (ALTER TABLE {name} RENAME TO "
+            "alembic_version_retired)")
+
+
 def read_only_plan(conn: Connection, **options: Any) -> Plan:
     """``make_plan`` inside a READ ONLY transaction that is always rolled back (what ``plan`` and demo run)."""
     from nakamura_misaki_db.connect.locking import lock_wait_setting, set_local
@@ -216,6 +233,14 @@ def make_plan(conn: Connection, *, legacy_timezone: str | None = None, chain: li
         return Plan(plan_id, created, PlanStatus.REFUSED, source, zone, fingerprint(actual), refusals=[
             Refusal("alembic_version", state.describe(), state.next_step())])
 
+    if actual.rls_hidden:
+        # Every session runs with row_security = off: a hidden row would make the probes below fail (rather
+        # than read as absent). Refuse first, with the fix that fits this role.
+        from nakamura_misaki_db.catalog.preflight import hidden_row_problems
+
+        hidden = hidden_row_problems(conn, [f"public.{t}" for t in actual.rls_hidden])
+        return Plan(plan_id, created, PlanStatus.REFUSED, source, zone, fingerprint(actual),
+                    refusals=[Refusal(p.object, p.problem, p.fix) for p in hidden])
     differences, kept = compare_with_0001(actual, target)
     moving = tables_to_archive(actual, target, differences)
     say(f"{len(differences)} difference(s) from {REVISION}; checking the rows they concern "
@@ -226,7 +251,7 @@ def make_plan(conn: Connection, *, legacy_timezone: str | None = None, chain: li
     facts.dependents = inspect_dependents(conn, touched, victims_sql=victims_sql(actual, touched))
     planned = assemble(actual, target, differences, facts, moving, zone, plan_id)
     clock = database_clock(conn)
-    notes = []
+    notes = plan_notes(conn, state)
     if zone is not None and not clock.same_zone(conn, zone):
         notes.append(timezone_note(zone, clock, set_database_timezone))
     if set_database_timezone and zone is not None:

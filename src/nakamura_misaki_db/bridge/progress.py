@@ -203,6 +203,7 @@ class LockWatcher:
         self.progress = progress
         self.interval = interval
         self.current: tuple[int, Step] | None = None
+        self.last_blockers: list[Blocker] = []  # who held the last lock the run waited for (for error messages)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -236,6 +237,8 @@ class LockWatcher:
                     continue
                 since = since or time.monotonic()
                 blockers = [Blocker(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in rows]
+                if blockers:
+                    self.last_blockers = blockers
                 key = tuple(b.pid for b in blockers)
                 if key != reported:
                     reported = key

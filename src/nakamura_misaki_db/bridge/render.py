@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from nakamura_misaki_db.bridge.plan import Plan, PlanStatus
+from nakamura_misaki_db.bridge.plan import Plan, PlanStatus, other_version_note
 from nakamura_misaki_db.bridge.run import ApplyResult
 from nakamura_misaki_db.catalog.state import DatabaseState, DbKind
 
@@ -21,9 +21,16 @@ def render_status(status: DatabaseState, database: str) -> str:
     ]
     if status.timezone:
         lines.append(f"TimeZone:  {status.timezone} (naive datetimes the application writes are read in this zone)")
-    if status.kind != DbKind.NEW_CHAIN:
+    if status.kind not in (DbKind.NEW_CHAIN, DbKind.SEVERAL):
         blocks = f" ({status.blocking} of them only baseline-bridge can close)" if status.blocking else ""
         lines.append(f"drift:     {status.drift} difference(s) from revision 0001{blocks}")
+    for item in status.leftovers:
+        lines.append(f"left over: {item}")
+    for table in status.rls_hidden:
+        lines.append(f"hidden rows: row level security can hide rows of {table} from this role; `plan` and `apply` "
+                     "refuse until it cannot (they say how)")
+    for name, rows in status.other_version_tables.items():
+        lines.append(f"also:      {other_version_note(name, rows)}")
     if status.last_bridge_run:
         run = status.last_bridge_run
         archived = sum(run.get("rows_archived", {}).values())
@@ -111,6 +118,9 @@ def render_apply(result: ApplyResult, database: str) -> str:
         lines.append("archived rows: " + ", ".join(f"{k} +{v:,}" for k, v in result.rows_archived.items()))
     else:
         lines.append("archived rows: none")
+    for run in result.finished_runs:
+        lines.append(f"finished: bridge run {run}, stopped after its first phase; the rows it archived are counted "
+                     "above")
     if result.locks_held:
         lines.append("writers waited (ACCESS EXCLUSIVE held until commit): "
                      + ", ".join(f"{table} {seconds:.2f}s" for table, seconds in result.locks_held.items()))

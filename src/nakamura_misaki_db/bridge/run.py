@@ -1,24 +1,24 @@
 """The bridge run, top to bottom:
 
-    lock -> classify and plan (again, under the lock) -> check the saved plan
-         -> phase 1: move duplicates away (committed), build unique indexes CONCURRENTLY
+    lock -> classify and plan (again, under the lock) -> check the saved plan -> preflight
+         -> phase 1: move duplicates away (committed), build unique indexes CONCURRENTLY (``phase_one``)
          -> phase 2, one transaction: steps -> verify -> conserve rows -> record the revision -> audit -> commit
 
 The migration advisory lock (the one env.py and every deploy take) is held by
 this session for the whole run, so no deploy can slip in between the phases;
 it goes with the session if the process dies.
 
-Phase 1 exists so that writers barely wait: a unique constraint over a big
-table needs an index, and only ``CREATE INDEX CONCURRENTLY``, which cannot run
-in a transaction, builds one without blocking writers. It needs the duplicates
-gone first, so moving them to the archive is committed on its own (with this
-run's id). Should the build fail (a duplicate written meanwhile), the index is
-dropped and the run stops: only the moved duplicates remain changed, safe in
-the archive. Phase 2 is all or nothing: every other step, the verification
-against the frozen 0001 definition, the row-conservation check, the version
-row and the audit row; any failure rolls it back and drops the index phase 1
-built. A rerun after a crash between the phases adopts a valid index or
-rebuilds an invalid one.
+Preflight (``catalog.preflight``, with what the plan needs from ``bridge.needs``)
+runs before anything is written: a standby, a read-only session, a missing
+privilege, hidden rows, an event trigger, another connected client: each is a
+refusal (exit 3) that names the fix, and nothing was changed.
+
+All or nothing across both phases: phase 2 rolls itself back, and when anything
+after phase 1 fails the run puts phase 1 back (``bridge.restore``) and says so,
+or says exactly what is left when it cannot. A killed run leaves what phase 1
+committed: ``status`` and ``plan`` name it (``bridge.leftovers``) and a rerun
+finishes it (a valid index is adopted, an invalid one rebuilt, the archived rows
+counted in its audit row).
 
 A saved plan is never executed: the plan is derived again from the live
 catalog under the lock, and the saved one only has to match it.
@@ -35,22 +35,28 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from nakamura_misaki_db.bridge.apply import Rows, StepHook, StepObserver, execute_steps, rows_touched
+from nakamura_misaki_db.bridge.apply import Rows, StepHook, StepObserver, execute_steps
 from nakamura_misaki_db.bridge.audit import archived_rows, write_audit
 from nakamura_misaki_db.bridge.conserve import WriteCounter, Writes, check_conservation, count_rows, counts_after
+from nakamura_misaki_db.bridge.leftovers import interrupted_runs
+from nakamura_misaki_db.bridge.needs import plan_needs
+from nakamura_misaki_db.bridge.phase_one import IndexBuildFailed, run_phase_one
 from nakamura_misaki_db.bridge.plan import Plan, PlanStatus, make_plan
 from nakamura_misaki_db.bridge.progress import LockWatcher, Progress, Silent
-from nakamura_misaki_db.bridge.steps import Action, Step
+from nakamura_misaki_db.bridge.restore import Committed, RunFailed, restore
+from nakamura_misaki_db.bridge.steps import Step
 from nakamura_misaki_db.bridge.verify import remaining_differences
+from nakamura_misaki_db.catalog.preflight import check as preflight
 from nakamura_misaki_db.connect.connection import run_sql
-from nakamura_misaki_db.connect.errors import BadInput, MigrationError, Refused
+from nakamura_misaki_db.connect.errors import EXIT_ERROR, BadInput, MigrationError, Refused
 from nakamura_misaki_db.connect.locking import (
     hold_migration_lock,
     release_migration_lock,
-    set_local,
     take_migration_lock,
 )
 from nakamura_misaki_db.schema import ddl
+
+__all__ = ["ApplyResult", "IndexBuildFailed", "PlanMismatch", "RunFailed", "VerificationFailed", "apply_plan"]
 
 # Test-only: pause before step N (1-based; N = steps + 1 is "before verify and record") so a
 # test can kill the process at a step boundary. The pause prints a marker line on stderr.
@@ -74,6 +80,8 @@ class ApplyResult:
     # took it to the commit. Phase 1 takes none.
     locks_held: dict[str, float] = field(default_factory=dict)
     step_seconds: list[float] = field(default_factory=list)
+    # Runs killed after their first phase that this run finished (their archived rows are in rows_archived).
+    finished_runs: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -158,6 +166,8 @@ def apply_plan(
     before_verify: Callable[[], None] | None = None,
     set_database_timezone: bool = False,
     progress: Progress | None = None,
+    allow_connected_clients: bool = False,
+    allow_event_triggers: tuple[str, ...] = (),
 ) -> ApplyResult:
     """Run the bridge on ``conn`` (which must not be in a transaction)."""
     started = time.monotonic()
@@ -166,6 +176,8 @@ def apply_plan(
     progress = progress or Silent()
     progress.planning("waiting for the migration lock")
     hold_migration_lock(conn, wait=lock_wait)
+    committed: Committed | None = None
+    watchers: list[LockWatcher] = []
     try:
         with conn.begin():
             progress.planning("planning again from the live catalog")
@@ -182,48 +194,74 @@ def apply_plan(
                 check_saved_plan(saved, plan, legacy_timezone)
             if plan.status == PlanStatus.REFUSED:
                 raise Refused(format_refusal(plan))
+            progress.planning("preflight: server, privileges, row level security, event triggers, sessions")
+            checked = preflight(conn, plan_needs(plan, conn), refuse_clients=not allow_connected_clients,
+                                allowed_triggers=allow_event_triggers)
+            checked.refuse("baseline-bridge apply")
+            for note in checked.notes():
+                progress.planning(note)
             # Counted once, before anything is locked: a count(*) blocks no writer.
             before = count_rows(conn)
+            finishing = interrupted_runs(conn)
+            first = [s for s in plan.steps if s.phase == 1]
+            committed = Committed.take(conn, plan.plan_id, first, allow_connected_clients)
 
-        first = [s for s in plan.steps if s.phase == 1]
         second = [s for s in plan.steps if s.phase == 2]
         observer = _Observer(progress, len(plan.steps))
         pid = int(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() or 0)
         conn.commit()
         with LockWatcher(lambda: conn.engine.connect(), pid, progress) as watcher:
             observer.watcher = watcher
+            watchers.append(watcher)
             if first:
                 progress.phase(1, "before the transaction (each step commits on its own; writers are not blocked)")
-            moved, built = _phase_one(conn, plan, first, before_step, lock_timeout, observer)
-        try:
-            with LockWatcher(lambda: conn.engine.connect(), pid, progress) as watcher, conn.begin():
-                observer.watcher = watcher
-                progress.phase(2, "one transaction, all or nothing")
-                counter = WriteCounter(conn)
-                take_migration_lock(conn, wait=lock_wait, lock_timeout=lock_timeout)  # already ours: instant
-                execute_steps(conn, second, before_step, first_number=len(first) + 1, observer=observer)
-                if pause_finish is not None:
-                    pause_finish(len(plan.steps) + 1)
-                if before_verify is not None:
-                    before_verify()
-                progress.finishing("verifying: nothing may differ from 0001")
-                verify(conn)
-                writes = counter.writes()
-                progress.finishing("checking that every row is in place or archived")
-                check_conservation(writes, {})  # nothing inside the transaction removes rows
-                counts_before = before.by_name()
-                after = counts_after(conn, before, _merged(moved, writes))
-                archived = archived_rows(counts_before, after)
-                progress.finishing(f"recording revision {plan.target_revision} and the audit row; committing")
-                record_revision(conn, plan.target_revision)
-                write_audit(conn, plan, archived=archived, before=counts_before, after=after)
-            committed = time.monotonic()
-        except BaseException as exc:
-            _undo_builds(conn, built)
-            if any(w.deleted for w in moved.values()):
-                exc.add_note(f"The duplicate rows moved to legacy_archive before the transaction stay there (run "
-                             f"{plan.plan_id}); nothing else was changed. Rerun `baseline-bridge apply`.")
+            moved = run_phase_one(conn, first, committed, before_step, lock_timeout, observer)
+        with LockWatcher(lambda: conn.engine.connect(), pid, progress) as watcher, conn.begin():
+            observer.watcher = watcher
+            watchers = [watcher]
+            progress.phase(2, "one transaction, all or nothing")
+            counter = WriteCounter(conn)
+            take_migration_lock(conn, wait=lock_wait, lock_timeout=lock_timeout)  # already ours: instant
+            execute_steps(conn, second, before_step, first_number=len(first) + 1, observer=observer)
+            if pause_finish is not None:
+                pause_finish(len(plan.steps) + 1)
+            if before_verify is not None:
+                before_verify()
+            progress.finishing("verifying: nothing may differ from 0001")
+            verify(conn)
+            writes = counter.writes()
+            progress.finishing("checking that every row is in place or archived")
+            check_conservation(writes, {})  # nothing inside the transaction removes rows
+            counts_before = before.by_name()
+            after = counts_after(conn, before, _merged(moved, writes))
+            archived = archived_rows(counts_before, after)
+            # Rows an interrupted run moved before this one: finished now, so this run's audit row counts them.
+            for run in finishing:
+                plan.source.setdefault("finished_runs", {})[run.run_id] = run.rows
+                for table, n in run.rows.items():
+                    archived[table] = archived.get(table, 0) + n
+            progress.finishing(f"recording revision {plan.target_revision} and the audit row; committing")
+            record_revision(conn, plan.target_revision)
+            write_audit(conn, plan, archived=archived, before=counts_before, after=after)
+        committed_at = time.monotonic()
+    except BaseException as exc:
+        if committed is None:  # failed while planning or in preflight: nothing was written
             raise
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from nakamura_misaki_db.connect.locking import is_lock_timeout
+
+        holders = "; ".join(b.describe() for b in (watchers[-1].last_blockers if watchers else []))
+        code = exc.exit_code if isinstance(exc, MigrationError) else EXIT_ERROR
+        if not committed.anything:
+            if isinstance(exc, SQLAlchemyError) and is_lock_timeout(exc):
+                raise RunFailed(f"{describe_failure(exc, lock_timeout, holders)}; nothing was changed (the "
+                                "transaction was rolled back). Retry when that session is idle, or raise "
+                                "--lock-timeout / MIGRATION_LOCK_TIMEOUT.", code) from exc
+            raise  # the transaction was rolled back and phase 1 had committed nothing: the error says it all
+        restored = restore(lambda: conn.engine.connect(), committed, lock_timeout)
+        raise RunFailed(f"{describe_failure(exc, lock_timeout, holders)}. {restored.text()}",
+                        code, restored) from exc
     finally:
         progress.close()
         release_migration_lock(conn)
@@ -238,9 +276,35 @@ def apply_plan(
         seconds=round(time.monotonic() - started, 3),
         revision=plan.target_revision,
         message=f"applied {len(plan.steps)} step(s); database is at revision {plan.target_revision}",
-        locks_held=observer.locks_held(committed),
+        locks_held=observer.locks_held(committed_at),
         step_seconds=observer.seconds,
+        finished_runs=[run.run_id for run in finishing],
     )
+
+
+def describe_failure(exc: BaseException, lock_timeout: str | None, holders: str = "") -> str:
+    """The cause of a failed run in one sentence, with no claim about what was changed (the caller adds that)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from nakamura_misaki_db.connect.connection import describe_sql_error
+    from nakamura_misaki_db.connect.locking import is_lock_timeout, lock_timeout_setting
+
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted (Ctrl-C); the transaction was rolled back"
+    if isinstance(exc, SQLAlchemyError) and is_lock_timeout(exc):
+        statement = " ".join(str(getattr(exc, "statement", "") or "").split())[:160]
+        held = f", held by {holders}" if holders else " (another session, probably the application, holds it)"
+        return (f"a table lock was not granted within lock_timeout={lock_timeout_setting(lock_timeout)} while "
+                f"running: {statement}{held}")
+    if isinstance(exc, SQLAlchemyError):
+        return describe_sql_error(exc).replace(" Nothing was changed.", "").rstrip(".")
+    if isinstance(exc, MigrationError):
+        text = str(exc)
+        for claim in ("; everything was rolled back, nothing was changed", "; everything was rolled back",
+                      " Nothing was changed."):
+            text = text.replace(claim, "")
+        return text.rstrip(".")
+    return f"{type(exc).__name__}: {exc}"
 
 
 class _Observer(StepObserver):
@@ -274,71 +338,6 @@ class _Observer(StepObserver):
         return dict(sorted(held.items(), key=lambda kv: -kv[1]))
 
 
-class IndexBuildFailed(MigrationError):
-    """A concurrent unique index build failed (exit 1): it was dropped; rerun."""
-
-
-def _phase_one(conn: Connection, plan: Plan, steps: list[Step], before_step: StepHook | None,
-               lock_timeout: str | None, observer: StepObserver) -> tuple[dict[int, Writes], list[str]]:
-    """Move duplicates (one committed transaction, rows conserved), then build indexes concurrently."""
-    from nakamura_misaki_db.connect.locking import lock_timeout_setting
-
-    moves = [s for s in steps if s.action == Action.ARCHIVE_DUPLICATES]
-    builds = [s for s in steps if s.action == Action.BUILD_UNIQUE_INDEX]
-    moved: dict[int, Writes] = {}
-    if moves:
-        with conn.begin():
-            counter = WriteCounter(conn)
-            set_local(conn, "lock_timeout", lock_timeout_setting(lock_timeout))
-            execute_steps(conn, moves, before_step, observer=observer)
-            moved = counter.writes()
-            check_conservation(moved, {k: v for s in moves for k, v in s.moves.items()})
-    built: list[str] = []
-    for number, step in enumerate(builds, start=len(moves) + 1):
-        if before_step is not None:
-            before_step(number, step)
-        observer.started(number, step)
-        begun = time.monotonic()
-        try:
-            _autocommit(conn, step.sql)
-        except Exception as exc:
-            _undo_builds(conn, [step.object])
-            _undo_builds(conn, built)
-            raise IndexBuildFailed(
-                f"building the index {step.object} on {step.table} failed: {_first_line(exc)}. A row that "
-                f"duplicates ({step.summary.split('(', 1)[1].split(')')[0]}) was probably written while it was "
-                "being built. The index was dropped; the duplicates moved before it stay in legacy_archive; nothing "
-                "else was changed. Rerun `baseline-bridge apply` (stop the application first if it keeps writing "
-                "duplicates)."
-            ) from exc
-        observer.finished(number, step, time.monotonic() - begun, rows_touched(step, []))
-        built.append(step.object)
-    return moved, built
-
-
-def _autocommit(conn: Connection, statements: list[str]) -> None:
-    """Run statements outside any transaction (CREATE INDEX CONCURRENTLY cannot run in one)."""
-    driver = conn.connection.driver_connection
-    driver.autocommit = True
-    try:
-        for sql in statements:
-            run_sql(conn, sql)
-    finally:
-        driver.autocommit = False
-
-
-def _undo_builds(conn: Connection, names: list[str]) -> None:
-    """Best effort: drop indexes phase 1 built (a dead session leaves them for the rerun to adopt)."""
-    if not names:
-        return
-    try:
-        if conn.in_transaction():
-            conn.rollback()
-        _autocommit(conn, [ddl.drop_index_concurrently(n) for n in names])
-    except Exception:
-        pass
-
-
 def _merged(first: dict[int, Writes], second: dict[int, Writes]) -> dict[int, Writes]:
     out = dict(first)
     for oid, w in second.items():
@@ -348,10 +347,3 @@ def _merged(first: dict[int, Writes], second: dict[int, Writes]) -> dict[int, Wr
         else:
             out[oid] = w
     return out
-
-
-def _first_line(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", exc)
-    diag = getattr(orig, "diag", None)
-    text = getattr(diag, "message_primary", None) or str(orig)
-    return (text.strip().splitlines() or [type(exc).__name__])[0]

@@ -14,9 +14,11 @@ def database_status(conn: Connection) -> DatabaseState:
 
     import sqlalchemy as sa
 
+    from nakamura_misaki_db.bridge.leftovers import leftovers
+
     state = read_state(conn)
     return dataclasses.replace(state, timezone=str(conn.scalar(sa.text("SELECT current_setting('TimeZone')"))),
-                               last_bridge_run=last_bridge_run(conn))
+                               last_bridge_run=last_bridge_run(conn), leftovers=leftovers(conn))
 
 
 def last_bridge_run(conn: Connection) -> dict | None:
