@@ -28,7 +28,7 @@ from nakamura_misaki_db.bridge.steps import Refusal, Step
 from nakamura_misaki_db.catalog.dependents import inspect_dependents
 from nakamura_misaki_db.catalog.facts import gather
 from nakamura_misaki_db.catalog.inspect import inspect_database
-from nakamura_misaki_db.catalog.state import DatabaseState, DbKind, compare_with_0001, read_state
+from nakamura_misaki_db.catalog.state import DatabaseState, DbKind, compare_with_0001, other_version_note, read_state
 from nakamura_misaki_db.connect.errors import BadInput
 from nakamura_misaki_db.diff import Difference, DiffKind
 from nakamura_misaki_db.schema.shapes import Catalog
@@ -187,14 +187,6 @@ def plan_notes(conn: Connection, state: DatabaseState) -> list[str]:
     notes = [f"{item} (this plan finishes it)" for item in leftovers(conn)]
     notes += [other_version_note(name, rows) for name, rows in state.other_version_tables.items()]
     return notes
-
-
-def other_version_note(name: str, rows: list[str] | None) -> str:
-    held = ("holds " + (", ".join(rows) or "no row")) if rows is not None else "cannot be read by this role"
-    return (f"another version table, {name}, {held}: this tool reads and writes only public.alembic_version; a "
-            f"session whose search_path puts {name.split('.')[0]} before public (the application's, perhaps) reads "
-            f"that one. Once the switch is done, rename or drop it (ALTER TABLE {name} RENAME TO "
-            "alembic_version_retired)")
 
 
 def read_only_plan(conn: Connection, **options: Any) -> Plan:

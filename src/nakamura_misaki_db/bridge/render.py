@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from nakamura_misaki_db.bridge.plan import Plan, PlanStatus, other_version_note
+from nakamura_misaki_db.bridge.plan import Plan, PlanStatus
 from nakamura_misaki_db.bridge.run import ApplyResult
-from nakamura_misaki_db.catalog.state import DatabaseState, DbKind
+from nakamura_misaki_db.catalog.state import DatabaseState, DbKind, other_version_note
 
 
 def _table(rows: list[list[str]]) -> list[str]:

@@ -190,6 +190,14 @@ class DatabaseState:
         return data
 
 
+def other_version_note(name: str, rows: list[str] | None) -> str:
+    held = ("holds " + (", ".join(rows) or "no row")) if rows is not None else "cannot be read by this role"
+    return (f"another version table, {name}, {held}: this tool reads and writes only public.alembic_version; a "
+            f"session whose search_path puts {name.split('.')[0]} before public (the application's, perhaps) reads "
+            f"that one. Once the switch is done, rename or drop it (ALTER TABLE {name} RENAME TO "
+            "alembic_version_retired)")
+
+
 def compare_with_0001(catalog: Catalog, target: Catalog) -> tuple[list[Difference], list[str]]:
     """Every difference from 0001 (foreign objects included), and the later revisions' objects kept as they are.
 

@@ -34,7 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from nakamura_misaki_db.authoring import autogen_checks
 from nakamura_misaki_db.authoring.autogen import process_revision_directives
-from nakamura_misaki_db.catalog.state import read_state
+from nakamura_misaki_db.catalog.state import other_version_note, read_state
 from nakamura_misaki_db.connect.connection import TARGET_SCHEMA, connect, describe_sql_error
 from nakamura_misaki_db.connect.errors import LegacyVersionError, LockTimeout, MigrationError
 from nakamura_misaki_db.connect.locking import (
@@ -107,11 +107,76 @@ def _configure_kwargs() -> dict:
 
 
 def _guard_state(connection) -> None:
-    """Refuse, in the classifier's words, a database `upgrade` must not touch."""
+    """Refuse, in the classifier's words, a database `upgrade` must not touch; then the upgrade's preflight.
+
+    Whatever alembic_version says, the schema must be what that revision built (``catalog.state``):
+    a hand-stamped or half-built database is refused here, naming the differences and the bridge.
+    """
+    from nakamura_misaki_db.catalog.inspect import inspect_database
+
     chain = [r.revision for r in reversed(list(context.script.walk_revisions()))]
-    state = read_state(connection, chain=chain)
+    catalog = inspect_database(connection, TARGET_SCHEMA)
+    state = read_state(connection, chain=chain, catalog=catalog)
     if not state.alembic_may_run:
         raise LegacyVersionError(state.refusal())
+    _note(*(other_version_note(name, rows) for name, rows in state.other_version_tables.items()))
+    _preflight(connection, chain, state.revision, catalog)
+
+
+def _note(*notes: str) -> None:
+    """For the operator: nakamura-init-db prints them on stderr, the alembic CLI logs them as warnings."""
+    sink = context.config.attributes.get("preflight_notes")
+    for note in notes:
+        if sink is not None:
+            sink.append(note)
+        else:
+            logging.getLogger("alembic.runtime.migration").warning(note)
+
+
+def _command() -> tuple[str, object]:
+    """The running command's name (``upgrade``, ``downgrade``, ``stamp``, ``current``...) and its target."""
+    environment = getattr(context, "_proxy", None)
+    opts = getattr(environment, "context_opts", {})
+    fn = opts.get("fn")
+    return getattr(fn, "__name__", ""), opts.get("destination_rev")
+
+
+def _pending(chain: list[str], current: str | None, destination: object) -> list[str]:
+    """The revisions an upgrade from ``current`` to ``destination`` runs (all that remain when in doubt)."""
+    remaining = chain[chain.index(current) + 1:] if current in chain else list(chain)
+    target = str(destination) if isinstance(destination, str) else None
+    if target in ("head", "heads") or target is None:
+        return remaining
+    try:
+        resolved = context.script.get_revision(target)
+    except Exception:
+        return remaining
+    if resolved is None or resolved.revision not in remaining:
+        return [] if resolved is not None and resolved.revision in chain else remaining
+    return remaining[: remaining.index(resolved.revision) + 1]
+
+
+def _preflight(connection, chain: list[str], current: str | None, catalog) -> None:
+    """Before anything is written: a standby or a read-only session is refused for any command that writes,
+    and an upgrade's needs (``deploy.needs``, from the revisions it runs) are checked in full."""
+    from nakamura_misaki_db.catalog import preflight
+    from nakamura_misaki_db.deploy.needs import upgrade_needs
+
+    name, destination = _command()
+    if name in ("downgrade", "do_stamp"):
+        refused = preflight.Preflight(problems=preflight.server_problems(connection))
+        refused.refuse(f"alembic {name.removeprefix('do_')}")
+        return
+    if name != "upgrade":
+        return  # current, check, history --indicate-current: they only read
+    pending = _pending(chain, current, destination)
+    if not pending:
+        return
+    allowed = tuple(t for t in (_option("allow_event_trigger") or "").split(",") if t)
+    checked = preflight.check(connection, upgrade_needs(pending, catalog), refuse_clients=False,
+                              allowed_triggers=allowed)
+    checked.refuse(f"upgrade to {pending[-1]}")
+    _note(*checked.notes())
 
 
 def _run(connection) -> None:

@@ -1,12 +1,16 @@
 """``nakamura-init-db``: bring the database to head on every deploy.
 
 Run by a systemd oneshot before the application starts. A database already at
-head is answered from ``alembic_version`` with psycopg alone (no SQLAlchemy,
-no Alembic: the usual deploy costs little more than one query). Otherwise it
-runs ``alembic upgrade head``, whose ``env.py`` takes the migration advisory
-lock, classifies the database (``catalog.state``) and refuses, changing nothing, one
-that needs ``baseline-bridge``. Every step is idempotent, so running it on
-every deploy is safe and needs no "already done" flag file.
+head is answered with psycopg alone (no SQLAlchemy, no Alembic: the usual
+deploy costs little more than one query): ``alembic_version`` must say head
+*and* the schema's fingerprint must be head's (``catalog.fingerprint``), so a
+hand-stamped version row or an INVALID index is never "at head". Any other
+answer runs ``alembic upgrade head``, whose ``env.py`` takes the migration
+advisory lock, compares the schema with what the recorded revision built
+(``catalog.state``), refuses, changing nothing, one that differs or needs
+``baseline-bridge``, and runs the upgrade's preflight (``catalog.preflight``).
+Every step is idempotent, so running it on every deploy is safe and needs no
+"already done" flag file.
 
 stdout gets exactly one line on success; errors are one line on stderr.
 """
@@ -65,8 +69,10 @@ exit status:
   0  the database is at head (migrated now, or already there)
   1  error (cannot connect, lock timeout, SQL error); the run's transaction is rolled back
   2  bad usage or input (unsupported URL, bad duration)
-  3  refused: the database needs `baseline-bridge plan` / `apply`, or was migrated by a
-     release this one does not know; nothing was changed
+  3  refused: the database needs `baseline-bridge plan` / `apply` (its schema is not what
+     its alembic_version says), was migrated by a release this one does not know, or the
+     preflight found a problem (a standby, a read-only session, a missing privilege,
+     hidden rows, an event trigger), each named with its fix; nothing was changed
 
 example:
   DATABASE_URL=postgresql+asyncpg://nakamura_misaki@localhost:5432/nakamura_misaki {PROG}
@@ -87,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--sql", action="store_true",
                         help="print the SQL a deploy would run on this database now, and run nothing "
                              "(read-only; exit 3 if it needs baseline-bridge)")
+    parser.add_argument("--allow-event-trigger", metavar="NAME", action="append", default=[],
+                        help="go on although event trigger NAME fires on the migration's commands (repeat for "
+                             "each; refused otherwise)")
     parser.add_argument("--debug", action="store_true",
                         help="log every migration step to stderr and show tracebacks")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -129,16 +138,18 @@ def already_at_head(url: DatabaseUrl) -> str | None:
     Any other answer (legacy, empty, behind, newer) takes the full path, where
     the lock is taken and the classifier decides.
     """
+    from nakamura_misaki_db.catalog.fingerprint import is_head
     from nakamura_misaki_db.connect.connection import psycopg_connect
 
     head = numbered_head(migrations.script_location() / "versions")
     if head is None:
         return None
     with psycopg_connect(url) as conn:
-        return head if read_version_psycopg(conn) == (head,) else None
+        return head if read_version_psycopg(conn) == (head,) and is_head(conn, head) else None
 
 
-def run(url: DatabaseUrl, lock_timeout: str | None = None) -> Outcome:
+def run(url: DatabaseUrl, lock_timeout: str | None = None, allow_event_triggers: Sequence[str] = (),
+        notes: list[str] | None = None) -> Outcome:
     """Upgrade ``url`` to head; say what this run (and only this run) did.
 
     What was applied comes from Alembic's ``on_version_apply`` hook, called
@@ -155,6 +166,9 @@ def run(url: DatabaseUrl, lock_timeout: str | None = None) -> Outcome:
         cfg.attributes["lock_timeout"] = lock_timeout
     applied: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
     cfg.attributes["applied_steps"] = applied
+    cfg.attributes["preflight_notes"] = notes if notes is not None else []
+    if allow_event_triggers:
+        cfg.attributes["allow_event_trigger"] = ",".join(allow_event_triggers)
     command.upgrade(cfg, "head")
     with connect(url) as conn:
         head = ",".join(read_version(conn) or ())
@@ -181,7 +195,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"database already at head {head}, nothing to do: {url.masked()}")
             return EXIT_OK
         _configure_logging(args.debug)
-        outcome = run(url, lock_timeout)
+        notes: list[str] = []
+        outcome = run(url, lock_timeout, args.allow_event_trigger, notes)
+        for note in notes:  # what the preflight saw (other sessions connected): stderr, stdout keeps one line
+            print(f"{PROG}: note: {note.strip()}", file=sys.stderr)
     except MigrationError as exc:
         return _fail(redact(str(exc), url), exc, exc.exit_code, args.debug)
     except Exception as exc:
@@ -215,7 +232,8 @@ def _fail(message: str, cause: BaseException | None, code: int, debug: bool) -> 
         traceback.print_exc(file=sys.stderr)
         print(message, file=sys.stderr)  # in full, every line
     kind = "refused" if isinstance(cause, Refused) else "error"
-    print(f"{PROG}: {kind}: {_one_line(message, cause)}", file=sys.stderr)
+    line = _one_line(message, cause)
+    print(f"{PROG}: {kind}: {line.removeprefix(f'{kind}: ')}", file=sys.stderr)  # a message may say it already
     return code
 
 
