@@ -403,6 +403,27 @@ def assert_only_phase_one_happened(url: URL, snapshot: tuple) -> None:
     assert _conversations_everywhere(url) == conversations, "a conversation is neither in place nor archived"
 
 
+@contextmanager
+def failing_with(cause: type[BaseException]) -> Iterator[list[BaseException]]:
+    """``apply_plan`` fails with ``cause``: raised as it is when nothing had been committed, or, when its first
+    phase had committed, as the ``RunFailed`` it is wrapped in once the run has put that phase back. Yields a
+    list that holds the exception raised."""
+    from nakamura_misaki_db.bridge.restore import RunFailed
+
+    caught: list[BaseException] = []
+    try:
+        yield caught
+    except RunFailed as exc:
+        caught.append(exc)
+        assert isinstance(exc.__cause__, cause), exc
+        assert exc.restored is not None and exc.restored.done, exc
+        assert str(exc).endswith("Nothing was changed."), exc
+    except cause as exc:
+        caught.append(exc)
+    else:
+        raise AssertionError(f"{cause.__name__} was not raised")
+
+
 def without_progress(stderr: str) -> list[str]:
     """stderr's lines minus the bridge's progress lines ("[n/m] ...", "-- ...", or with --json an event object)."""
     return [ln for ln in stderr.splitlines()

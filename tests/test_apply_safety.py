@@ -16,17 +16,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
 from nakamura_misaki_db.bridge.plan import Step
-from nakamura_misaki_db.bridge.run import VerificationFailed, apply_plan
+from nakamura_misaki_db.bridge.run import RunFailed, VerificationFailed, apply_plan
 from nakamura_misaki_db.connect.errors import EXIT_REFUSED, Refused
 
 from .helpers import (
-    assert_only_phase_one_happened,
     bridge_cli,
     build,
     connection,
     execute_sql,
+    failing_with,
     fingerprint,
-    phase_one_snapshot,
     plan_of,
     rows,
     scalar,
@@ -202,7 +201,7 @@ def test_failure_at_any_step_leaves_the_database_exactly_as_it_was(db_url: URL, 
             if k == n + 1:
                 raise InjectedFailure("injected before verification and the version row")
 
-        with connection(db_url) as conn, pytest.raises(InjectedFailure):
+        with connection(db_url) as conn, failing_with(InjectedFailure):
             apply_plan(conn, legacy_timezone=ZONE, before_step=hook, before_verify=finish)
         assert [s[0] for s in seen] == list(range(1, k + 1))
         assert fingerprint(db_url) == before, f"failure before step {k} left changes behind"
@@ -215,7 +214,7 @@ def test_failure_at_any_step_leaves_the_database_exactly_as_it_was(db_url: URL, 
             if number == n // 2:
                 conn.exec_driver_sql("SELECT 1/0")
 
-        with pytest.raises(sa.exc.DBAPIError):
+        with failing_with(sa.exc.DBAPIError):
             apply_plan(conn, legacy_timezone=ZONE, before_step=sql_error)
     assert fingerprint(db_url) == before
     assert not archive_schema_exists(db_url)
@@ -229,22 +228,24 @@ def test_failure_at_any_step_leaves_the_database_exactly_as_it_was(db_url: URL, 
     assert version_rows(db_url) == ["0001"]
 
 
-def test_a_failure_after_the_first_phase_keeps_only_the_moved_duplicates(db_url: URL) -> None:
+def test_a_failure_after_the_first_phase_puts_it_back(db_url: URL) -> None:
+    # Issue 22: all or nothing across both phases. The duplicates phase 1 moved return, the archive
+    # it created and the index it built go, and the database is exactly as it was.
     build(db_url, "S1", rows=80, duplicate_ratio=0.2)
-    snapshot = phase_one_snapshot(db_url)
+    before = fingerprint(db_url)
     plan = plan_of(db_url, ZONE)
     assert [s.action for s in plan.steps if s.phase == 1] == ["archive_duplicates", "build_unique_index"]
-    with connection(db_url) as conn, pytest.raises(InjectedFailure) as failed:
+    with connection(db_url) as conn, failing_with(InjectedFailure) as failed:
         def fail() -> None:
             raise InjectedFailure("after the last step")
 
         apply_plan(conn, legacy_timezone=ZONE, before_verify=fail)
-    # The moved duplicates stay archived (every conversation is somewhere), the index built before
-    # the transaction is dropped again, the transaction's work is gone; the error says so.
-    assert_only_phase_one_happened(db_url, snapshot)
-    assert scalar(db_url, "SELECT to_regclass('public.uq_conversations_user_channel')") is None
-    assert version_rows(db_url) is None
-    assert any("stay there" in note for note in getattr(failed.value, "__notes__", []))
+    assert fingerprint(db_url) == before
+    message = str(failed[0])
+    assert message.startswith("InjectedFailure: after the last step. Phase 1 had committed on its own; this run "
+                              "put it back: index uq_conversations_user_channel dropped; ")
+    assert ("legacy_archive.conversations_duplicates dropped (this run created it); schema legacy_archive dropped "
+            "(this run created it). Verified: public.conversations holds exactly the rows it held before (") in message
     with connection(db_url) as conn:
         assert apply_plan(conn, legacy_timezone=ZONE).status == "applied"
 
@@ -296,7 +297,9 @@ def test_verification_catches_a_leftover_difference_and_rolls_back(db_url: URL, 
         with pytest.raises(Refused) as caught:
             apply_plan(conn, legacy_timezone=ZONE, before_verify=rogue)
     assert reached == ["verify"]
-    assert isinstance(caught.value, VerificationFailed), caught.value
+    # Phase 1 had built the unique index: the refusal comes wrapped, saying it was put back.
+    assert isinstance(caught.value, RunFailed) and caught.value.restored and caught.value.restored.done
+    assert isinstance(caught.value.__cause__, VerificationFailed), caught.value
     assert caught.value.exit_code == EXIT_REFUSED
     assert "verification failed" in str(caught.value)
     assert fingerprint(db_url) == before

@@ -43,12 +43,12 @@ from nakamura_misaki_db.bridge.needs import plan_needs
 from nakamura_misaki_db.bridge.phase_one import IndexBuildFailed, run_phase_one
 from nakamura_misaki_db.bridge.plan import Plan, PlanStatus, make_plan
 from nakamura_misaki_db.bridge.progress import LockWatcher, Progress, Silent
-from nakamura_misaki_db.bridge.restore import Committed, RunFailed, restore
+from nakamura_misaki_db.bridge.restore import Committed, RunFailed, RunRefused, restore, run_failed
 from nakamura_misaki_db.bridge.steps import Step
 from nakamura_misaki_db.bridge.verify import remaining_differences
 from nakamura_misaki_db.catalog.preflight import check as preflight
 from nakamura_misaki_db.connect.connection import run_sql
-from nakamura_misaki_db.connect.errors import EXIT_ERROR, BadInput, MigrationError, Refused
+from nakamura_misaki_db.connect.errors import BadInput, MigrationError, Refused
 from nakamura_misaki_db.connect.locking import (
     hold_migration_lock,
     release_migration_lock,
@@ -56,7 +56,8 @@ from nakamura_misaki_db.connect.locking import (
 )
 from nakamura_misaki_db.schema import ddl
 
-__all__ = ["ApplyResult", "IndexBuildFailed", "PlanMismatch", "RunFailed", "VerificationFailed", "apply_plan"]
+__all__ = ["ApplyResult", "IndexBuildFailed", "PlanMismatch", "RunFailed", "RunRefused", "VerificationFailed",
+           "apply_plan"]
 
 # Test-only: pause before step N (1-based; N = steps + 1 is "before verify and record") so a
 # test can kill the process at a step boundary. The pause prints a marker line on stderr.
@@ -252,16 +253,15 @@ def apply_plan(
         from nakamura_misaki_db.connect.locking import is_lock_timeout
 
         holders = "; ".join(b.describe() for b in (watchers[-1].last_blockers if watchers else []))
-        code = exc.exit_code if isinstance(exc, MigrationError) else EXIT_ERROR
         if not committed.anything:
             if isinstance(exc, SQLAlchemyError) and is_lock_timeout(exc):
-                raise RunFailed(f"{describe_failure(exc, lock_timeout, holders)}; nothing was changed (the "
-                                "transaction was rolled back). Retry when that session is idle, or raise "
-                                "--lock-timeout / MIGRATION_LOCK_TIMEOUT.", code) from exc
+                raise run_failed(f"{describe_failure(exc, lock_timeout, holders)}; nothing was changed (the "
+                                 "transaction was rolled back). Retry when that session is idle, or raise "
+                                 "--lock-timeout / MIGRATION_LOCK_TIMEOUT.", exc) from exc
             raise  # the transaction was rolled back and phase 1 had committed nothing: the error says it all
         restored = restore(lambda: conn.engine.connect(), committed, lock_timeout)
-        raise RunFailed(f"{describe_failure(exc, lock_timeout, holders)}. {restored.text()}",
-                        code, restored) from exc
+        raise run_failed(f"{describe_failure(exc, lock_timeout, holders)}. {restored.text()}", exc,
+                         restored) from exc
     finally:
         progress.close()
         release_migration_lock(conn)
