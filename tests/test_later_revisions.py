@@ -20,6 +20,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy.engine import URL
 
+from nakamura_misaki_db.bridge.run import apply_plan
 from nakamura_misaki_db.connect.errors import Refused
 from nakamura_misaki_db.deploy import guarded
 from nakamura_misaki_db.schema.frozen import LATER_REVISIONS, RevisionSchema, frozen_schema
@@ -30,6 +31,7 @@ from . import spec_sql
 from .helpers import (
     alembic_config,
     build_legacy,
+    connection,
     dump_without_version,
     execute_sql,
     fingerprint,
@@ -182,19 +184,26 @@ def test_stamped_back_to_0002_the_whole_run_adopts_everything(db_url: URL) -> No
 
 # -- adopted: what the application's own migrations created ---------------------------------
 
-def test_s7_stamped_0002_adopts_the_six_tables_and_the_tasks_columns(db_url: URL) -> None:
+def test_s7_stamped_0002_by_hand_is_refused_then_bridged_and_adopted(db_url: URL) -> None:
+    # Issue 22: a legacy schema with a hand-written version row is not trusted. Refused, nothing changed;
+    # after the bridge, 0003-0007 adopt the application's six tables and the tasks columns with their rows.
     build_legacy(db_url, "S7", rows=60, n=6)
     execute_sql(db_url, "UPDATE alembic_version SET version_num = '0002'")
     schema_before, rows_before = schema_dump(db_url), row_checksums(db_url)
     assert all(rows_before[f"public.{t}"][0] > 0 for t in spec_sql.LATER_TABLES)
 
-    upgrade(db_url, LAST)
+    with pytest.raises(CommandError, match="alembic_version records revision 0002 of this chain, but the schema "
+                                           "is not what 0002 builds"):
+        upgrade(db_url, LAST)
+    assert (schema_dump(db_url), row_checksums(db_url)) == (schema_before, rows_before)
 
+    with connection(db_url) as conn:
+        assert apply_plan(conn, legacy_timezone="Asia/Tokyo").status == "applied"
+    upgrade(db_url, LAST)
     assert version_rows(db_url) == [LAST]
     after = row_checksums(db_url)
-    assert {k: v for k, v in after.items() if k != "public.alembic_version"} == \
-        {k: v for k, v in rows_before.items() if k != "public.alembic_version"}
-    assert schema_dump(db_url) == schema_before  # adopted: not one object added or changed
+    for table in spec_sql.LATER_TABLES:  # adopted: not one row of the application's tables changed
+        assert after[f"public.{table}"] == rows_before[f"public.{table}"], table
 
 
 def test_an_identical_table_made_by_hand_is_adopted_and_the_rest_created(make_db: Callable[[], URL]) -> None:

@@ -203,13 +203,38 @@ def _plan_steps(url: URL, *, cached: bool = False) -> list[dict]:
     return plan["steps"]
 
 
-def _assert_rerun_applies(url: URL) -> None:
+def _assert_rerun_applies(url: URL, *, finishes: bool = False) -> None:
+    """A rerun completes; ``finishes``: it also finishes a killed run, and its audit row counts that run's rows."""
     result = _run([BRIDGE, "apply", "--legacy-timezone", "Asia/Tokyo", "--json"], url)
     assert result.returncode == 0, result.stderr
     _assert_no_secret(result.stdout, result.stderr)
-    assert json.loads(result.stdout)["status"] == "applied"
+    out = json.loads(result.stdout)
+    assert out["status"] == "applied"
     assert version_rows(url) == ["0001"]
     assert scalar(url, "SELECT count(*) FROM legacy_archive.bridge_runs") == 1
+    archived = int(scalar(url, "SELECT count(*) FROM legacy_archive.conversations_duplicates"))
+    assert len(out["finished_runs"]) == (1 if finishes else 0)
+    # Every archived duplicate is counted by the one audit row, whichever run moved it (issue 22: the
+    # rerun said "archived rows: none").
+    assert out["rows_archived"] == {"legacy_archive.conversations_duplicates": archived}
+    assert scalar(url, "SELECT (rows_archived->>'legacy_archive.conversations_duplicates')::int"
+                       " FROM legacy_archive.bridge_runs") == archived
+    status = _run([BRIDGE, "status"], url)
+    assert "left over:" not in status.stdout, status.stdout
+
+
+def _assert_status_names_the_leftover(url: URL) -> None:
+    """What a killed run left is named by `status`: its id, the rows it moved, the index it built."""
+    result = _run([BRIDGE, "status"], url)
+    assert result.returncode == 0, result.stderr
+    lines = [ln for ln in result.stdout.splitlines() if ln.startswith("left over: ")]
+    moved = int(scalar(url, "SELECT count(*) FROM legacy_archive.conversations_duplicates"))
+    run_id = scalar(url, "SELECT DISTINCT bridge_run_id::text FROM legacy_archive.conversations_duplicates")
+    assert lines[0].startswith(f"left over: bridge run {run_id} stopped after its first phase (killed?) at ")
+    assert f"it moved {moved:,} row(s) in legacy_archive.conversations_duplicates; `baseline-bridge apply` " \
+           "finishes it" in lines[0]
+    if scalar(url, "SELECT to_regclass('public.uq_conversations_user_channel')") is not None:
+        assert lines[1].startswith("left over: index uq_conversations_user_channel on conversations ("), lines
 
 
 def _migration_lock_free(url: URL) -> bool:
@@ -257,11 +282,14 @@ def test_kill_at_step_boundary_changes_nothing(db_url: URL, position: str) -> No
     _wait_until(lambda: _migration_lock_free(db_url), 15, "the advisory lock of the killed run to go")
     assert scalar(db_url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == 0
     # Killed inside the first phase's transaction: nothing. Later: only what the first phase
-    # committed on its own (duplicates archived, the index it built), and the rerun adopts it.
+    # committed on its own (duplicates archived, the index it built): a killed run cannot put it back,
+    # so `status` names it, and the rerun finishes it.
     assert_only_phase_one_happened(db_url, before)
     if step == 1:
         assert scalar(db_url, "SELECT to_regnamespace('legacy_archive')") is None
-    _assert_rerun_applies(db_url)
+    else:
+        _assert_status_names_the_leftover(db_url)
+    _assert_rerun_applies(db_url, finishes=step > 1)
 
 
 def test_interrupt_after_the_table_rewrite_rolls_it_back(db_url: URL) -> None:
@@ -272,7 +300,7 @@ def test_interrupt_after_the_table_rewrite_rolls_it_back(db_url: URL) -> None:
     step = _boundary(steps, "after_table_rewrite")
     assert steps[step - 2]["action"] == "alter_columns" and steps[step - 2]["safety"] == "rewrites table"
     assert step <= len(steps)  # a step of the transaction follows the rewrite
-    before = phase_one_snapshot(db_url)
+    before = fingerprint(db_url)
 
     bridge = PausedBridge(db_url, step)
     try:
@@ -283,10 +311,13 @@ def test_interrupt_after_the_table_rewrite_rolls_it_back(db_url: URL) -> None:
         bridge.kill()
 
     assert code == 1, (out, err)
-    assert "rolled back" in _one_error_line(err, "baseline-bridge: ")
+    line = _one_error_line(err, "baseline-bridge: ")
+    assert line.startswith("baseline-bridge: interrupted (Ctrl-C); the transaction was rolled back. Phase 1 had "
+                           "committed on its own; this run put it back: "), line
+    assert line.endswith("Nothing was changed."), line
     _assert_no_secret(out, err)
     assert _migration_lock_free(db_url)
-    assert_only_phase_one_happened(db_url, before)
+    assert fingerprint(db_url) == before
     # The rewrite is undone: tasks still has the legacy column type the spec gives for S1.
     assert scalar(db_url, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
                           " WHERE attrelid = 'tasks'::regclass AND attname = 'title'") == "character varying(200)"
@@ -375,6 +406,9 @@ def test_server_stopped_under_a_paused_apply(own_server: OwnServer) -> None:
     line = _one_error_line(err, "baseline-bridge: ")
     _assert_no_secret(out, err)
     assert "server closed the connection" in line or "rolled back" in line, line
+    # With the server gone, phase 1 cannot be put back, and the message says that, not "nothing changed".
+    assert "Phase 1 had committed on its own, and this run could not put all of it back (cannot connect" in line
+    assert "`baseline-bridge status` names what is left" in line
 
     for result, prefix in zip(down, ("baseline-bridge: ", "nakamura-init-db: error: "), strict=True):
         assert result.returncode == 1, (result.stdout, result.stderr)
@@ -382,7 +416,8 @@ def test_server_stopped_under_a_paused_apply(own_server: OwnServer) -> None:
         _assert_no_secret(result.stdout, result.stderr)
 
     assert_only_phase_one_happened(url, before)
-    _assert_rerun_applies(url)
+    _assert_status_names_the_leftover(url)
+    _assert_rerun_applies(url, finishes=True)
 
 
 @pytest.mark.slow
@@ -397,7 +432,8 @@ def test_server_stopped_while_apply_waits_inside_a_step(own_server: OwnServer) -
     proc: subprocess.Popen[str] | None = None
     try:
         conn.exec_driver_sql("LOCK TABLE tasks IN ROW EXCLUSIVE MODE")  # an application write in flight
-        proc = subprocess.Popen([BRIDGE, "apply", "--legacy-timezone", "Asia/Tokyo", "--lock-timeout", "120s"],
+        proc = subprocess.Popen([BRIDGE, "apply", "--legacy-timezone", "Asia/Tokyo", "--lock-timeout", "120s",
+                                 "--allow-connected-clients"],
                                 env=_env(url), cwd=REPO, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         waiting = ("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
                    " WHERE c.relname = 'tasks' AND NOT l.granted")
@@ -420,8 +456,10 @@ def test_server_stopped_while_apply_waits_inside_a_step(own_server: OwnServer) -
     line = _one_error_line(err, "baseline-bridge: ")
     _assert_no_secret(out, err)
     assert "lock_timeout" not in line  # it is the server that went away, not a lock timeout
+    assert "could not put all of it back" in line, line
     assert_only_phase_one_happened(url, before)
-    _assert_rerun_applies(url)
+    _assert_status_names_the_leftover(url)
+    _assert_rerun_applies(url, finishes=True)
 
 
 # -- lock contention -------------------------------------------------------------------------
@@ -453,13 +491,15 @@ APP_TRANSACTIONS = {
 @pytest.mark.parametrize("app", list(APP_TRANSACTIONS))
 def test_bridge_apply_gives_up_on_lock_timeout(db_url: URL, app: str) -> None:
     _build_s1(db_url)
-    before = phase_one_snapshot(db_url)
+    before = fingerprint(db_url)
 
     holder = Holder(db_url, *APP_TRANSACTIONS[app])
     try:
         started = time.monotonic()
-        result = _run([BRIDGE, "apply", "--legacy-timezone", "Asia/Tokyo", "--lock-timeout", "1s"], db_url,
-                      timeout=HANG_GUARD_S + 30)
+        refused = _run([BRIDGE, "apply", "--legacy-timezone", "Asia/Tokyo", "--lock-timeout", "1s"], db_url,
+                       timeout=HANG_GUARD_S + 30)
+        result = _run([BRIDGE, "apply", "--legacy-timezone", "Asia/Tokyo", "--lock-timeout", "1s",
+                       "--allow-connected-clients"], db_url, timeout=HANG_GUARD_S + 30)
         elapsed = time.monotonic() - started
     finally:
         holder.release()
@@ -467,10 +507,16 @@ def test_bridge_apply_gives_up_on_lock_timeout(db_url: URL, app: str) -> None:
     assert elapsed < HANG_GUARD_S
     assert result.returncode == 1, (result.stdout, result.stderr)
     line = _one_error_line(result.stderr, "baseline-bridge: ")
-    assert "lock_timeout=1s" in line
-    assert "nothing was changed" in line
+    assert "lock_timeout=1s" in line and "held by pid " in line
+    # Phase 1 (duplicates moved, unique index built) had committed: it was put back, and the message says so
+    # once (issue 22: it said both "nothing was changed" and that the rows stayed archived).
+    assert "Phase 1 had committed on its own; this run put it back: " in line and "stay" not in line
+    assert line.endswith("Nothing was changed.")
     _assert_no_secret(result.stdout, result.stderr)
-    assert_only_phase_one_happened(db_url, before)
+    assert fingerprint(db_url) == before
+    # Without the flag, the application's session alone is a refusal, before anything is written.
+    assert refused.returncode == 3, refused.stderr
+    assert "1 other session(s) connected to this database" in refused.stderr
     _wait_until(lambda: _migration_lock_free(db_url), 15, "the migration lock to be free")
 
 

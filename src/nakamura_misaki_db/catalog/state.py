@@ -215,11 +215,20 @@ def differences_from_0001(catalog: Catalog, target: Catalog) -> list[Difference]
     return [d for d in compare_with_0001(catalog, target)[0] if not d.foreign]
 
 
+# Objects beside what a revision built (an index a DBA added, a table an old chain left, a later revision's
+# object unlike its definition): not a sign that the recorded revision is false. The bridge still closes
+# them against 0001, and a later revision whose object collides with one refuses it by name.
+_NOT_BUILT = frozenset({"extra_column", "extra_unique", "extra_foreign_key", "extra_check", "extra_index",
+                        "legacy_table", "later_object_differs"})
+
+
 def differences_from_revision(catalog: Catalog, revision: str) -> list[Difference]:
     """How ``catalog`` differs from what 0001 .. ``revision`` of this chain build (objects we do not own aside).
 
-    What a later revision creates may already be there (exactly as it defines it), and what a later
-    revision drops may already be gone: neither is a difference at ``revision``.
+    What a later revision creates may already be there (exactly as it defines it), what a later
+    revision drops may already be gone, and objects beside the definition (``_NOT_BUILT``) are not
+    what the revision built: none of these is a difference at ``revision``. What it must have built
+    and is missing, different or INVALID is.
     """
     from nakamura_misaki_db.diff import DiffKind
     from nakamura_misaki_db.diff.later import accept_later
@@ -227,7 +236,7 @@ def differences_from_revision(catalog: Catalog, revision: str) -> list[Differenc
 
     found, _ = accept_later(diff(catalog, revision_catalog(revision)), catalog, later_than(revision))
     gone = dropped_later(revision)
-    return [d for d in found if not d.foreign
+    return [d for d in found if not d.foreign and d.kind not in _NOT_BUILT
             and not (d.kind == DiffKind.MISSING_INDEX and (d.table, d.object) in gone)]
 
 
