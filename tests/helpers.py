@@ -428,3 +428,71 @@ def without_progress(stderr: str) -> list[str]:
     """stderr's lines minus the bridge's progress lines ("[n/m] ...", "-- ...", or with --json an event object)."""
     return [ln for ln in stderr.splitlines()
             if ln.strip() and not ln.startswith(("[", "-- ", '{"event": '))]
+
+
+def init_db_cli(url: URL | None, *args: str) -> Outcome:
+    """``nakamura-init-db ARGS --database-url URL`` in this process (same entry point, no start-up cost)."""
+    from nakamura_misaki_db.deploy.init_db import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main([*args, *(["--database-url", with_password(url)] if url is not None else [])])
+    return Outcome(code, out.getvalue(), err.getvalue())
+
+
+def as_role(url: URL, role: str) -> URL:
+    """``url`` for another role (the embedded server trusts every login on its socket: no password)."""
+    return url.set(username=role, password=None)
+
+
+@contextmanager
+def login_role(url: URL, role: str, *setup: str) -> Iterator[URL]:
+    """A role made for one test (``CREATE ROLE ... LOGIN``), then ``setup`` run as the superuser; dropped
+    afterwards with everything it owns or was granted. Yields a URL that connects as it."""
+    execute_sql(url, f'DROP ROLE IF EXISTS "{role}"; CREATE ROLE "{role}" LOGIN')
+    try:
+        for sql in setup:
+            execute_sql(url, sql)
+        yield as_role(url, role)
+    finally:
+        # A role cannot be dropped while it owns or is granted anything in the test's database.
+        execute_sql(url, f'REASSIGN OWNED BY "{role}" TO CURRENT_USER; DROP OWNED BY "{role}"')
+        admin = url.set(database="postgres")
+        execute_sql(admin, f'DROP ROLE IF EXISTS "{role}"')
+
+
+def make_invalid_index(url: URL, create_sql: str) -> None:
+    """Leave an INVALID index exactly as an interrupted ``CREATE INDEX CONCURRENTLY`` does: the build waits
+    for an old snapshot (a REPEATABLE READ transaction of another session) and is cancelled."""
+    import threading
+    import time
+
+    import psycopg
+
+    conninfo = libpq_url(url)
+    holder = psycopg.connect(conninfo)
+    holder.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+    holder.execute("SELECT 1")  # takes the snapshot the build must wait out
+    builder = psycopg.connect(conninfo, autocommit=True)
+    failed: list[str] = []
+
+    def build_it() -> None:
+        try:
+            builder.execute(create_sql)
+        except psycopg.Error as exc:
+            failed.append(str(exc.sqlstate))
+
+    thread = threading.Thread(target=build_it)
+    thread.start()
+    with psycopg.connect(conninfo, autocommit=True) as admin:
+        deadline = time.monotonic() + 30
+        while not admin.execute("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s",
+                                (builder.info.backend_pid,)).fetchone()[0]:
+            assert time.monotonic() < deadline, "the build never waited"
+            time.sleep(0.05)
+        admin.execute("SELECT pg_cancel_backend(%s)", (builder.info.backend_pid,))
+    thread.join(30)
+    holder.rollback()
+    holder.close()
+    builder.close()
+    assert failed == ["57014"], failed  # query_canceled: the build stopped half-way
