@@ -440,6 +440,14 @@ def init_db_cli(url: URL | None, *args: str) -> Outcome:
     return Outcome(code, out.getvalue(), err.getvalue())
 
 
+def raw_sql(url: URL, sql: str) -> None:
+    """Run ``sql`` exactly as written (autocommit, no placeholder processing: PL/pgSQL may hold '%')."""
+    import psycopg
+
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        conn.execute(sql.encode())
+
+
 def as_role(url: URL, role: str) -> URL:
     """``url`` for another role (the embedded server trusts every login on its socket: no password)."""
     return url.set(username=role, password=None)
@@ -449,16 +457,17 @@ def as_role(url: URL, role: str) -> URL:
 def login_role(url: URL, role: str, *setup: str) -> Iterator[URL]:
     """A role made for one test (``CREATE ROLE ... LOGIN``), then ``setup`` run as the superuser; dropped
     afterwards with everything it owns or was granted. Yields a URL that connects as it."""
-    execute_sql(url, f'DROP ROLE IF EXISTS "{role}"; CREATE ROLE "{role}" LOGIN')
+    raw_sql(url, f'DROP ROLE IF EXISTS "{role}"')
+    raw_sql(url, f'CREATE ROLE "{role}" LOGIN')
     try:
         for sql in setup:
-            execute_sql(url, sql)
+            raw_sql(url, sql)
         yield as_role(url, role)
     finally:
         # A role cannot be dropped while it owns or is granted anything in the test's database.
-        execute_sql(url, f'REASSIGN OWNED BY "{role}" TO CURRENT_USER; DROP OWNED BY "{role}"')
-        admin = url.set(database="postgres")
-        execute_sql(admin, f'DROP ROLE IF EXISTS "{role}"')
+        raw_sql(url, f'REASSIGN OWNED BY "{role}" TO CURRENT_USER')
+        raw_sql(url, f'DROP OWNED BY "{role}"')
+        raw_sql(url, f'DROP ROLE IF EXISTS "{role}"')
 
 
 def make_invalid_index(url: URL, create_sql: str) -> None:

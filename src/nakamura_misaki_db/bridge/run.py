@@ -46,6 +46,7 @@ from nakamura_misaki_db.bridge.progress import LockWatcher, Progress, Silent
 from nakamura_misaki_db.bridge.restore import Committed, RunFailed, RunRefused, restore, run_failed
 from nakamura_misaki_db.bridge.steps import Step
 from nakamura_misaki_db.bridge.verify import remaining_differences
+from nakamura_misaki_db.catalog.preflight import Preflight, early_problems
 from nakamura_misaki_db.catalog.preflight import check as preflight
 from nakamura_misaki_db.connect.connection import run_sql
 from nakamura_misaki_db.connect.errors import BadInput, MigrationError, Refused
@@ -181,6 +182,8 @@ def apply_plan(
     watchers: list[LockWatcher] = []
     try:
         with conn.begin():
+            # A standby, a read-only session, unreadable tables: said before the plan is even made.
+            Preflight(problems=early_problems(conn, writes=True)).refuse("baseline-bridge apply")
             progress.planning("planning again from the live catalog")
             zone = legacy_timezone if legacy_timezone is not None or saved is None else saved.legacy_timezone
             if saved is not None and set_database_timezone and not saved.set_database_timezone:

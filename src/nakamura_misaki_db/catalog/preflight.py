@@ -190,6 +190,30 @@ def server_problems(conn: Connection) -> list[Problem]:
                     fix.format(role=ident(str(role)), db=ident(str(db))))]
 
 
+def unreadable_problems(conn: Connection, schema: str = "public") -> list[Problem]:
+    """Tables of ``schema`` this role may not read: every run reads them all (the catalog probes, the row
+    counts), so these come first, before anything else is read."""
+    import sqlalchemy as sa
+
+    role = str(conn.execute(sa.text("SELECT current_user")).scalar())
+    names = [str(r[0]) for r in conn.execute(sa.text(
+        "SELECT c.relname FROM pg_class c WHERE c.relnamespace = to_regnamespace(:s) AND c.relkind IN ('r', 'p')"
+        " AND NOT has_table_privilege(c.oid, 'SELECT') ORDER BY 1"), {"s": schema})]
+    if not names:
+        return []
+    listed = ", ".join(f"{schema}.{n}" for n in names)
+    return [Problem(f"table(s) {listed}", f"role {role} may not read them, and every run reads every table of "
+                    f"{schema} (their catalog, whether they have rows, their row counts)",
+                    f"GRANT SELECT ON {', '.join(ident(schema, n) for n in names)} TO {ident(role)}; or run this as "
+                    "their owner")]
+
+
+def early_problems(conn: Connection, *, writes: bool) -> list[Problem]:
+    """What must hold before a run can even plan: a writable session (when it writes), readable tables."""
+    problems = server_problems(conn) if writes else []
+    return problems or unreadable_problems(conn)
+
+
 # -- what the role may do ------------------------------------------------------------------
 
 _RELATIONS_SQL = """
@@ -371,4 +395,5 @@ def event_trigger_problems(conn: Connection, commands: set[str], allowed: set[st
     return problems, passed
 
 
-__all__ = ["DDL_EVENTS", "Needs", "Preflight", "PreflightRefused", "Problem", "check", "hidden_row_problems"]
+__all__ = ["DDL_EVENTS", "Needs", "Preflight", "PreflightRefused", "Problem", "check", "early_problems",
+           "hidden_row_problems"]

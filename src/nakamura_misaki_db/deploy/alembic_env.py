@@ -112,12 +112,16 @@ def _guard_state(connection) -> None:
     Whatever alembic_version says, the schema must be what that revision built (``catalog.state``):
     a hand-stamped or half-built database is refused here, naming the differences and the bridge.
     """
+    from nakamura_misaki_db.catalog import preflight
     from nakamura_misaki_db.catalog.inspect import inspect_database
 
     chain = [r.revision for r in reversed(list(context.script.walk_revisions()))]
+    name, _ = _command()
+    # Before the catalog is read: a standby or read-only session for a command that writes, unreadable tables.
+    early = preflight.early_problems(connection, writes=name in ("upgrade", "downgrade", "do_stamp"))
+    preflight.Preflight(problems=early).refuse(name.removeprefix("do_") or "alembic")
     catalog = inspect_database(connection, TARGET_SCHEMA)
     state = read_state(connection, chain=chain, catalog=catalog)
-    name, _ = _command()
     # An upgrade (what every deploy runs) must not build on a schema that is not what its version row says.
     # A downgrade, a stamp or a read may: repairing a half-done downgrade is exactly a downgrade run again
     # over a schema that is already partly the older revision's (and the revisions' drops are IF EXISTS).
@@ -168,10 +172,6 @@ def _preflight(connection, chain: list[str], current: str | None, catalog) -> No
     from nakamura_misaki_db.deploy.needs import upgrade_needs
 
     name, destination = _command()
-    if name in ("downgrade", "do_stamp"):
-        refused = preflight.Preflight(problems=preflight.server_problems(connection))
-        refused.refuse(f"alembic {name.removeprefix('do_')}")
-        return
     if name != "upgrade":
         return  # current, check, history --indicate-current: they only read
     pending = _pending(chain, current, destination)
