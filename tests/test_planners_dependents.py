@@ -205,7 +205,8 @@ def test_row_security_on_the_table_losing_duplicates_is_refused() -> None:
         "table conversations",
         "has row level security that this role does not bypass: the bridge must see every row to move the "
         "duplicates",
-        "run the bridge as the table's owner or a role with BYPASSRLS")]
+        # (issue 22: not "run as the owner" to the owner of a table that FORCEs it)
+        "use a role with BYPASSRLS, or the table's owner when the table does not FORCE row level security")]
     assert _moving_duplicates_with(row_security=["tasks"]).refusals == []
 
 

@@ -95,6 +95,17 @@ def one_line(result: subprocess.CompletedProcess[str], prefix: str) -> str:
     return lines[0]
 
 
+def one_message(result: subprocess.CompletedProcess[str], prefix: str) -> str:
+    """stderr (progress aside) is one message starting with ``prefix``, without a traceback: one line, or a
+    preflight refusal's problem list (each problem and its fix indented under the first line), as one line."""
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = without_progress(result.stderr) + [ln for ln in result.stderr.splitlines() if ln.startswith("  ")]
+    lines = [ln for ln in result.stderr.splitlines() if ln in lines]
+    assert lines and lines[0].startswith(prefix), result.stderr
+    assert all(ln.startswith("  ") for ln in lines[1:]), result.stderr
+    return " ".join(ln.strip() for ln in lines)
+
+
 def server_objects(server_url: URL) -> tuple[list, list]:
     """Databases and roles of the whole server: a failed connection must not create any."""
     return (rows(server_url, "SELECT datname FROM pg_database ORDER BY 1"),
@@ -310,7 +321,7 @@ def test_role_without_create_privilege(weak_role: WeakRole) -> None:
     for result, prefix in ((init, INIT_PREFIX), (apply, BRIDGE_PREFIX)):
         no_secret(result.stdout, result.stderr)
         assert result.returncode in (1, 3), (result.stdout, result.stderr)
-        line = one_line(result, prefix)
+        line = one_message(result, prefix)
         # It must say which privilege is missing, on what: CREATE on schema public.
         if "public" not in line or not re.search(r"\bCREATE\b", line):
             failures.append(f"does not name the missing privilege (CREATE on schema public): {line}")
@@ -336,7 +347,7 @@ def test_server_without_creatable_pgvector(weak_role: WeakRole) -> None:
     for result, prefix in ((init, INIT_PREFIX), (apply, BRIDGE_PREFIX)):
         no_secret(result.stdout, result.stderr)
         assert result.returncode != 0, (result.stdout, result.stderr)
-        line = one_line(result, prefix)
+        line = one_message(result, prefix)
         if "vector" not in line or "superuser" not in line:
             failures.append(f"does not say that a superuser must create the vector extension: {line}")
     assert version_rows(admin) is None

@@ -228,7 +228,7 @@ def test_init_db_queued_behind_the_bridge_upgrades_after_it(db_url: URL) -> None
         table_lock.exec_driver_sql("BEGIN")
         table_lock.exec_driver_sql("LOCK TABLE tasks IN ACCESS SHARE MODE")
         procs.append(_spawn([BRIDGE, "apply", "--json", "--legacy-timezone", "Asia/Tokyo",
-                             "--lock-timeout", "2min"], db_url))
+                             "--lock-timeout", "2min", "--allow-connected-clients"], db_url))
         _wait_until(lambda: _waits_for_table(db_url, procs[0]), 120, "the bridge to wait for the lock on tasks")
         procs.append(_spawn([INIT_DB], db_url))
         _queue_behind_gate(db_url, procs[1:], None)
@@ -263,7 +263,7 @@ def test_a_deploy_waiting_while_the_bridge_builds_its_index_does_not_deadlock(db
         table_lock.exec_driver_sql("BEGIN")
         table_lock.exec_driver_sql("LOCK TABLE conversations IN ROW EXCLUSIVE MODE")  # as a writer would
         procs.append(_spawn([BRIDGE, "apply", "--json", "--legacy-timezone", "Asia/Tokyo",
-                             "--lock-timeout", "2min"], db_url))
+                             "--lock-timeout", "2min", "--allow-connected-clients"], db_url))
 
         def building() -> bool:
             if procs[0].poll() is not None:

@@ -111,12 +111,18 @@ def other_sessions(conn: Connection, locks: dict[str, str], *, snapshots: bool =
             have = PG_LOCKS_NAMES.get(str(mode), str(mode))
             if have in CONFLICTS[locks[table]]:
                 held.setdefault(int(pid), []).append(f"{have} on {table} (this run needs {locks[table]} there)")
+    from nakamura_misaki_db.connect.connection import APPLICATION_NAME
+
     out = []
     for (pid, _), r in sorted(seen.items()):
         holds = list(held.get(pid, []))
         if snapshots and r[5]:
             holds.append("a snapshot that CREATE INDEX CONCURRENTLY must wait out (a transaction that has read "
                          "since it began: REPEATABLE READ, or a statement still running)")
-        out.append(Session(pid, str(r[1]), str(r[2]), str(r[3]), None if r[4] is None else float(r[4]),
-                           str(r[6]), tuple(holds)))
+        if str(r[1]) == APPLICATION_NAME:
+            # Another run of these tools: it can hold nothing without the migration lock, which this run
+            # holds, and it waits for that lock in short attempts a concurrent build does not deadlock with.
+            continue
+        age = None if r[4] is None else max(0.0, float(r[4]))
+        out.append(Session(pid, str(r[1]), str(r[2]), str(r[3]), age, str(r[6]), tuple(holds)))
     return out
