@@ -124,10 +124,7 @@ def test_an_unguarded_drop_in_upgrade_fails_the_reapply_check(tmp_path: Path, db
     location, prev, rev = with_extra_revision(
         tmp_path, "op.execute(\"DROP INDEX ix_tasks_due_at\")",
         "op.execute(\"CREATE INDEX IF NOT EXISTS ix_tasks_due_at ON tasks (due_at)\")")
-    # Stamped back, the schema lacks an index revision 0007 built: the deploy's guard refuses the rerun
-    # before it runs (were the drop's object nobody's, the rerun's own "does not exist" would stop it).
-    refused = r"is not what 0007 builds: 1 difference\(s\) \(missing index: ix_tasks_due_at"
-    with pytest.raises(Exception, match=refused):
+    with pytest.raises(Exception, match="ix_tasks_due_at\" does not exist"):
         check_reapply(db_url, prev, rev, location)
     # lint says so before any database does.
     assert [f.reason for f in lint_versions(location / "versions")] == [

@@ -187,3 +187,25 @@ def test_an_alembic_version_elsewhere_on_the_search_path_is_reported(db_url: URL
     deploy = init_db_cli(db_url)
     assert deploy.returncode == 0
     assert f"nakamura-init-db: note: {note}" in deploy.stderr
+
+
+def test_past_the_frozen_definitions_only_what_no_revision_may_do_is_counted() -> None:
+    """A revision 0008 without a frozen definition may change what 0001-0007 built (guide section 3 adds an
+    enum label): with one in the chain, a changed label is not a mismatch, a missing table still is."""
+    import dataclasses
+
+    from nakamura_misaki_db.catalog.state import DbKind, classify
+    from nakamura_misaki_db.schema.revision_catalog import revision_catalog
+    from nakamura_misaki_db.schema.target import target_catalog
+
+    chain = ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008"]
+    head = revision_catalog("0007")
+    labelled = dataclasses.replace(head, alembic_version=("0008",), enums={
+        **head.enums, "task_status": ("pending", "in_progress", "on_hold", "completed", "cancelled")})
+    assert classify(labelled, target_catalog(), chain).kind == DbKind.NEW_CHAIN
+    at_0007 = dataclasses.replace(labelled, alembic_version=("0007",))
+    assert classify(at_0007, target_catalog(), chain[:-1]).kind == DbKind.DRIFTED  # up to 0007: exact
+    tables = {k: v for k, v in head.tables.items() if k != "notifications"}
+    missing = dataclasses.replace(labelled, tables=tables)
+    state = classify(missing, target_catalog(), chain)
+    assert (state.kind, state.differences) == (DbKind.DRIFTED, ["missing table: notifications"])

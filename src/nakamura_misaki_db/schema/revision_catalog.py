@@ -5,7 +5,9 @@ are what each claim is checked against (``catalog.state``). Revision ``0001``
 is ``target``; ``0002`` drops two indexes (``frozen.r0002_drop_redundant_indexes``);
 every later revision that changes the schema has its ``RevisionSchema`` in
 ``frozen`` (tables it creates, columns, CHECKs and indexes it adds). A revision
-with neither changes no object this chain owns (a data migration).
+after ``FROZEN_THROUGH`` with neither may have changed what earlier ones built
+(an enum label, a column): ``catalog.state`` then checks only what cannot be
+undone that way (every table, type and extension present, no index INVALID).
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from nakamura_misaki_db.schema.frozen import LATER_REVISIONS
 from nakamura_misaki_db.schema.frozen import r0002_drop_redundant_indexes as r0002
 from nakamura_misaki_db.schema.shapes import Catalog, LaterObjects, Table, by_name
 from nakamura_misaki_db.schema.target import SCHEMA, later_objects, target_catalog
+
+# The newest revision whose effect the frozen definitions record: up to it, "what R built" is exact.
+FROZEN_THROUGH = max(("0001", r0002.REVISION, *(s.revision for s in LATER_REVISIONS)))
 
 
 def _after(revision: str, other: str) -> bool:
