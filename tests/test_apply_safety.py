@@ -365,3 +365,20 @@ def test_audit_row_matches_what_happened(db_url: URL, tmp_path: Path) -> None:
     again = bridge_cli(db_url, "apply")
     assert again.returncode == 0
     assert int(scalar(db_url, f"SELECT count(*) FROM {ARCHIVE}.bridge_runs")) == 1
+
+
+def test_rows_put_back_do_not_fire_the_tables_triggers(db_url: URL) -> None:
+    # A trigger that rewrites every inserted conversation (the application's "touch updated_at"): the
+    # duplicates returning after a failure must come back as they were, not touched.
+    touch = ("CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated_at := now(); "
+             "RETURN NEW; END $$; CREATE TRIGGER touch_conversations BEFORE INSERT ON conversations FOR EACH ROW "
+             "EXECUTE FUNCTION touch()")
+    build(db_url, "S1", rows=80, duplicate_ratio=0.2, sql=touch)
+    before = fingerprint(db_url)
+    with connection(db_url) as conn, failing_with(InjectedFailure) as failed:
+        def fail() -> None:
+            raise InjectedFailure("after the last step")
+
+        apply_plan(conn, legacy_timezone=ZONE, before_verify=fail)
+    assert "(trigger(s) touch_conversations held off meanwhile)" in str(failed[0])
+    assert fingerprint(db_url) == before  # the trigger is enabled again, and no row was touched

@@ -94,9 +94,9 @@ def test_an_owner_without_create_is_told_the_two_grants(db_url: URL) -> None:
     assert result.returncode == 3, result.stdout + result.stderr
     text = _refusal(result.stderr)
     assert "2 problem(s)" in text.splitlines()[0]
-    assert (f"  - database {db_url.database}: this run creates schema legacy_archive, and role pf_owner may not "
-            f"create schemas in this database\n    fix: GRANT CREATE ON DATABASE \"{db_url.database}\" TO "
-            "\"pf_owner\";") in text
+    assert (f"  - database {db_url.database}: this run creates schema legacy_archive (if missing), and role "
+            f"pf_owner may not create schemas in this database\n    fix: GRANT CREATE ON DATABASE "
+            f"\"{db_url.database}\" TO \"pf_owner\";") in text
     assert ("  - schema public: this run creates objects in it, and role pf_owner lacks CREATE on it\n"
             "    fix: GRANT USAGE, CREATE ON SCHEMA \"public\" TO \"pf_owner\";") in text
     assert after == before

@@ -29,8 +29,11 @@ def archived_rows(before: dict[str, int], after: dict[str, int]) -> dict[str, in
 
 def write_audit(conn: Connection, plan: Plan, *, archived: dict[str, int], before: dict[str, int],
                 after: dict[str, int]) -> None:
-    run_sql(conn, f"CREATE SCHEMA IF NOT EXISTS {ident(ARCHIVE_SCHEMA)}")
-    run_sql(conn, CREATE_AUDIT)
+    # IF NOT EXISTS still needs the CREATE privilege (on the database, on the schema) when the object is
+    # there: a role that may only write rows into an existing audit table must not be asked for it.
+    if conn.execute(sa.text("SELECT to_regclass(:t)"), {"t": AUDIT_TABLE_NAME}).scalar() is None:
+        run_sql(conn, f"CREATE SCHEMA IF NOT EXISTS {ident(ARCHIVE_SCHEMA)}")
+        run_sql(conn, CREATE_AUDIT)
     conn.execute(
         sa.text(
             f"INSERT INTO {ident(ARCHIVE_SCHEMA, AUDIT_TABLE)} (run_id, source_state, steps, rows_archived,"

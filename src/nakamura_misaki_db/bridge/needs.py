@@ -35,7 +35,11 @@ def _qualified(name: str) -> str:
 def step_needs(step: Step, needs: Needs) -> None:
     """Add what one step needs to ``needs``."""
     for sql in step.sql:
-        needs.commands |= command_tags(sql)
+        tags = command_tags(sql)
+        needs.commands |= tags
+        if "CREATE SCHEMA" in tags:
+            # CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema exists.
+            needs.create_schemas.add(ARCHIVE_SCHEMA)
     moved = {_qualified(source) for source in step.moves}
     for lock in step.locks:
         if lock.startswith("new table "):
@@ -92,11 +96,14 @@ def plan_needs(plan: Plan, conn: Connection) -> Needs:
         needs.create_in.add("public")
     else:
         needs.grant("public.alembic_version", "SELECT", "INSERT", "DELETE")
-    needs.commands.add("CREATE TABLE")  # the version table and the audit table, IF NOT EXISTS
-    if conn.execute(sa.text("SELECT to_regnamespace(:s)"), {"s": ARCHIVE_SCHEMA}).scalar() is None:
-        needs.create_schemas.add(ARCHIVE_SCHEMA)
-        needs.commands.add("CREATE SCHEMA")
+    audit = f"{ARCHIVE_SCHEMA}.{AUDIT_TABLE}"
+    if conn.execute(sa.text("SELECT to_regclass(:t)"), {"t": audit}).scalar() is None:
+        # The audit table is created with the first audit row (and its schema, if missing).
+        needs.commands |= {"CREATE TABLE", "CREATE SCHEMA"}
+        needs.create_in.add(ARCHIVE_SCHEMA)
+        needs.create_schemas.add(ARCHIVE_SCHEMA)  # IF NOT EXISTS: CREATE on the database, present or not
     else:
-        needs.grant(f"{ARCHIVE_SCHEMA}.{AUDIT_TABLE}", "INSERT")
-    needs.create_in.add(ARCHIVE_SCHEMA)
+        needs.grant(audit, "INSERT")
+    if plan.source.get("alembic_version") is None:
+        needs.commands.add("CREATE TABLE")
     return needs

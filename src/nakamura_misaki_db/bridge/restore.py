@@ -189,11 +189,22 @@ def _return_rows(conn: Connection, committed: Committed, lock_timeout: str | Non
             update = ", ".join(f"{c} = EXCLUDED.{c}" for c in cols.split(", ") if c not in key)
             conflict = (f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {update}"
                         if key and update and source not in committed.deleted_from else "")
+            # The rows come back as they were: a trigger of the table (an updated_at, an audit log) must not
+            # fire on their return. Those enabled are held off for this statement, and set back as they were.
+            triggers = [(str(r[0]), str(r[1])) for r in conn.execute(sa.text(
+                "SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = CAST(:t AS regclass) AND NOT tgisinternal"
+                " AND tgenabled <> 'D'"), {"t": _quoted(source)})]
+            for name, _ in triggers:
+                conn.execute(sa.text(f"ALTER TABLE {_quoted(source)} DISABLE TRIGGER {ident(name)}"))
             moved = conn.execute(sa.text(
                 f"WITH back AS (DELETE FROM {_quoted(archive)} WHERE bridge_run_id = CAST(:run AS uuid) RETURNING *)"
                 f" INSERT INTO {_quoted(source)} ({cols}) SELECT {cols} FROM back{conflict}"),
                 {"run": committed.run_id}).rowcount
-            out.actions.append(f"{moved:,} row(s) returned from {archive} to {source}")
+            for name, mode in triggers:
+                again = {"A": "ENABLE ALWAYS", "R": "ENABLE REPLICA"}.get(mode, "ENABLE")
+                conn.execute(sa.text(f"ALTER TABLE {_quoted(source)} {again} TRIGGER {ident(name)}"))
+            held = f" (trigger(s) {', '.join(n for n, _ in triggers)} held off meanwhile)" if triggers else ""
+            out.actions.append(f"{moved:,} row(s) returned from {archive} to {source}{held}")
             returned[archive] = returned.get(archive, 0) + moved
         short = {a: n for a, n in committed.moved.items() if returned.get(a, 0) != n}
         if short:

@@ -153,7 +153,11 @@ def verify(conn: Connection) -> None:
 
 
 def record_revision(conn: Connection, revision: str) -> None:
-    for sql in ddl.record_version(revision):
+    import sqlalchemy as sa
+
+    # CREATE TABLE IF NOT EXISTS needs CREATE on public even when the table exists: only when it does not.
+    exists = conn.execute(sa.text("SELECT to_regclass('public.alembic_version')")).scalar() is not None
+    for sql in ddl.record_version(revision)[1 if exists else 0:]:
         run_sql(conn, sql)
 
 

@@ -44,7 +44,7 @@ class Needs:
     Tables and types are ``schema.name``. Built by the run from its own steps or revisions.
     """
 
-    create_schemas: set[str] = field(default_factory=set)  # schemas it creates (CREATE on the database)
+    create_schemas: set[str] = field(default_factory=set)  # CREATE SCHEMA [IF NOT EXISTS]: CREATE on the database
     create_in: set[str] = field(default_factory=set)  # schemas it creates tables, types, indexes in
     own_tables: set[str] = field(default_factory=set)  # tables it alters, indexes, drops indexes of
     own_types: set[str] = field(default_factory=set)  # enum types it alters
@@ -267,10 +267,12 @@ def privilege_problems(conn: Connection, needs: Needs) -> list[Problem]:
     schemas = {str(r[0]): (bool(r[1]), bool(r[2])) for r in conn.execute(sa.text(
         "SELECT nspname, has_schema_privilege(oid, 'USAGE'), has_schema_privilege(oid, 'CREATE') FROM pg_namespace"
         " WHERE nspname = ANY(:s)"), {"s": sorted(needs.create_in | needs.create_schemas)})}
-    if any(s not in schemas for s in needs.create_schemas) and not create_db:
-        missing = ", ".join(sorted(s for s in needs.create_schemas if s not in schemas))
-        out.append(Problem(f"database {db}", f"this run creates schema {missing}, and role {role} may not create "
-                           "schemas in this database", f"GRANT CREATE ON DATABASE {ident(str(db))} TO {who};"))
+    if needs.create_schemas and not create_db:
+        # (CREATE SCHEMA IF NOT EXISTS asks for the privilege even when the schema is there.)
+        wanted = ", ".join(sorted(needs.create_schemas))
+        out.append(Problem(f"database {db}", f"this run creates schema {wanted} (if missing), and role {role} may "
+                           "not create schemas in this database",
+                           f"GRANT CREATE ON DATABASE {ident(str(db))} TO {who};"))
     for schema in sorted(needs.create_in):
         usage, create = schemas.get(schema, (True, True))  # a schema the run creates is its own
         if not (usage and create):

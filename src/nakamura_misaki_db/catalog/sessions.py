@@ -64,11 +64,16 @@ class Session:
 
 _ACTIVITY_SQL = """
 SELECT a.pid, coalesce(a.application_name, ''),
-       CASE WHEN a.client_addr IS NULL THEN 'local socket' ELSE host(a.client_addr) || ':' || a.client_port END,
+       CASE WHEN a.backend_type IS NULL THEN 'a client (details hidden from this role: GRANT pg_read_all_stats '
+                                             'TO it to see them)'
+            WHEN a.client_addr IS NULL THEN 'local socket' ELSE host(a.client_addr) || ':' || a.client_port END,
        coalesce(a.state, ''), extract(epoch FROM now() - a.xact_start)::float8, a.backend_xmin IS NOT NULL,
        left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 120), a.backend_start
   FROM pg_stat_activity a
- WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
+ WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+   -- Another role's session shows NULL for most columns, backend_type included, to a role without
+   -- pg_read_all_stats: kept (a role's own background workers do not have one).
+   AND (a.backend_type = 'client backend' OR (a.backend_type IS NULL AND a.usesysid IS NOT NULL))
  ORDER BY a.pid
 """
 
