@@ -20,7 +20,7 @@ from nakamura_misaki_db.bridge.archive import ARCHIVE_SCHEMA, AUDIT_TABLE
 from nakamura_misaki_db.bridge.plan import Plan
 from nakamura_misaki_db.bridge.steps import Action, Step
 from nakamura_misaki_db.catalog.commands import command_tags
-from nakamura_misaki_db.catalog.preflight import Needs
+from nakamura_misaki_db.catalog.needs import Needs
 from nakamura_misaki_db.catalog.sessions import MODES
 
 _LOCK = re.compile(r"^(" + "|".join(sorted(MODES, key=len, reverse=True)) + r") on (type )?(\S+)")

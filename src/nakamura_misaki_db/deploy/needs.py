@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from nakamura_misaki_db.catalog.preflight import Needs
+from nakamura_misaki_db.catalog.needs import Needs
 from nakamura_misaki_db.schema.frozen import LATER_REVISIONS
 from nakamura_misaki_db.schema.frozen import r0002_drop_redundant_indexes as r0002
 from nakamura_misaki_db.schema.shapes import Catalog
