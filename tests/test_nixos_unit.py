@@ -131,7 +131,7 @@ def _line(result: subprocess.CompletedProcess[str]) -> str:
 
 def test_the_guide_shows_every_outcome() -> None:
     assert sorted({code for code, _ in JOURNAL}) == [0, 1, 2, 3]
-    assert len(JOURNAL) == 7
+    assert len(JOURNAL) == 9
 
 
 def test_journal_no_op_and_migrated(db_url: URL) -> None:
@@ -147,7 +147,29 @@ def test_journal_no_op_and_migrated(db_url: URL) -> None:
 def test_journal_refused_on_production_as_it_most_likely_is(db_url: URL) -> None:
     build(db_url, "S7", rows=5)
     result = run([INIT_DB], db_url)
-    code, documented = _journal("nakamura-init-db: refused:")
+    code, documented = _journal("nakamura-init-db: refused: alembic_version holds")
+    assert result.returncode == code and _matches(documented, _line(result)), result.stderr
+
+
+def test_journal_refused_on_a_version_row_written_by_hand(db_url: URL) -> None:
+    from nakamura_misaki_db.legacy.states import alembic_version_sql
+
+    build(db_url, "S1", rows=5, sql=alembic_version_sql("0001"))
+    result = run([INIT_DB], db_url)
+    code, documented = _journal("nakamura-init-db: refused: alembic_version records")
+    assert result.returncode == code and _matches(documented, _line(result)), result.stderr
+
+
+def test_journal_refused_by_the_preflight(db_url: URL) -> None:
+    from .helpers import login_role
+
+    upgrade(db_url, "0001")
+    with login_role(db_url, "unit_deployer", "GRANT USAGE, CREATE ON SCHEMA public TO unit_deployer",
+                    "GRANT SELECT, INSERT, UPDATE, DELETE, REFERENCES ON ALL TABLES IN SCHEMA public TO "
+                    "unit_deployer") as role:
+        result = run([INIT_DB], role)
+    code, documented = _journal("nakamura-init-db: refused: upgrade to")
+    documented = re.sub(r"upgrade to \d{4}", f"upgrade to {revision_chain()[-1]}", documented)
     assert result.returncode == code and _matches(documented, _line(result)), result.stderr
 
 
