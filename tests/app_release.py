@@ -11,6 +11,8 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy.engine import URL
@@ -42,3 +44,30 @@ def start(checkout: Path, url: URL, *, timeout: float = 120) -> subprocess.Compl
     env.update({"DATABASE_URL": libpq_url(url), **TOKEN_ENV})
     return subprocess.run([sys.executable, "-m", "src.smoke"], cwd=checkout, env=env, capture_output=True,
                           text=True, timeout=timeout, check=False)
+
+
+@contextmanager
+def imported_from(checkout: Path) -> Iterator[None]:
+    """Run in ``checkout`` as ``check-app`` does from a shell, in this process: afterwards the application's
+    modules (its ``src``) and the ``sys.path`` entry are gone again, so that the next test imports its own
+    release, not this one."""
+    before_modules = set(sys.modules)
+    before_path = list(sys.path)
+    cwd = Path.cwd()
+    os.chdir(checkout)
+    try:
+        yield
+    finally:
+        os.chdir(cwd)
+        sys.path[:] = before_path
+        root = str(checkout.resolve())
+        # Decide first, delete after: a namespace package recomputes its path through its parent's entry.
+        theirs = [name for name in set(sys.modules) - before_modules if _under(sys.modules[name], root)]
+        for name in theirs:
+            del sys.modules[name]
+
+
+def _under(module: object, root: str) -> bool:
+    """The application's module (its file or directories below ``root``), not a library it loaded."""
+    places = [getattr(module, "__file__", None) or "", *list(getattr(module, "__path__", None) or [])]
+    return any(str(p).startswith(root) for p in places)

@@ -65,7 +65,9 @@ def _judge(finding: Finding, probe: MappingProbe) -> tuple[str, list[Outcome]]:
             and (o.column == column or (column is None and o.experiment == "load"))]
     if mine:
         status = worst(o.status for o in mine)
-        return status, [o for o in mine if o.status == status]
+        # The round trip the finding is about first (the insert for a write, the label for a read).
+        shown = sorted((o for o in mine if o.status == status), key=lambda o: experiments.index(o.experiment))
+        return status, [o for o in shown if o.experiment == shown[0].experiment]
     # A value is read back after each insert that went in: a readback is tested by those inserts.
     tested = {"readback": "insert"}.get(experiments[0], experiments[0])
     return (ROUND_TRIPS if (column, tested) in probe.passed else PREDICTED), []
