@@ -20,6 +20,9 @@ from nakamura_misaki_db.appcheck.findings import ERROR, WARNING, Finding, Schema
 from nakamura_misaki_db.appcheck.loader import app_models
 from nakamura_misaki_db.schema.shapes import Catalog, Column, Table
 
+# Also run at the lowest supported versions (.ci/run, .ci/lowest.txt: the application's pins).
+pytestmark = pytest.mark.lowest
+
 VALUES_CALLABLE = "values_callable=lambda e: [m.value for m in e]"
 TO_HEAD = ("bring the database to this release's head (nakamura-init-db; a legacy database needs "
            "baseline-bridge first)")

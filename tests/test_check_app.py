@@ -29,6 +29,9 @@ from nakamura_misaki_db.schema import models
 from .app_models import fixed_orm, incident_orm, odd_orm
 from .helpers import admin_engine, execute_sql, run, scalar, upgrade
 
+# Also run at the lowest supported versions (.ci/run, .ci/lowest.txt: the application's pins).
+pytestmark = pytest.mark.lowest
+
 CLI = [sys.executable, "-m", "nakamura_misaki_db.bridge.cli", "check-app"]
 MARKER = "CaMarkerPw7731"  # the password of URLs handed to the command; must never be shown
 HEAD_ZONE = "Asia/Tokyo"

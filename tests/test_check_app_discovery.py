@@ -23,6 +23,9 @@ from nakamura_misaki_db.connect.errors import BadInput
 
 from .app_release import TOKEN_ENV, imported_from, release
 
+# Also run at the lowest supported versions (.ci/run, .ci/lowest.txt: the application's pins).
+pytestmark = pytest.mark.lowest
+
 MAPPINGS = [
     "src.ctx.tasks.repo.TaskModel (tasks)",
     "src.infra.db.models.ProjectRecord (projects)",

@@ -32,6 +32,9 @@ from nakamura_misaki_db.connect.urls import with_password
 from .app_release import imported_from, release, start
 from .helpers import admin_engine, bridge_cli, build_legacy, execute_sql, fingerprint, upgrade
 
+# Also run at the lowest supported versions (.ci/run, .ci/lowest.txt: the application's pins).
+pytestmark = pytest.mark.lowest
+
 BRIDGE = str(Path(sys.executable).parent / "baseline-bridge")
 MARKER = "ProbePw5521"  # a password given to the command; never shown
 TOKYO = "Asia/Tokyo"
@@ -325,3 +328,37 @@ def test_the_command_refuses_bad_options(releases: dict[str, Path], databases: d
     result = cli(releases["fixed"], databases["bridged"], *args)
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.startswith(f"baseline-bridge: {message}"), result.stderr
+
+
+# -- the guide's lines, as written ---------------------------------------------------------------------
+
+
+def guide_lines() -> list[str]:
+    from .helpers import REPO
+
+    section = (REPO / "MIGRATION_GUIDE.md").read_text(encoding="utf-8").split("## 10.", 1)[1]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    return [line.split("#", 1)[0].strip() for line in block.strip().splitlines()]
+
+
+def test_section_10_s_lines_run_as_written_in_the_checkout(releases: dict[str, Path],
+                                                         databases: dict[str, URL]) -> None:
+    import os
+
+    from .helpers import libpq_url
+
+    lines = guide_lines()
+    assert lines == ["baseline-bridge check-app src --head", "baseline-bridge check-app src",
+                     "baseline-bridge check-app src --probe --driver both"]
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PYTHONPATH")}
+    env.update({"DATABASE_URL": libpq_url(databases["bridged"]),
+                "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"})
+
+    def shell(line: str) -> int:
+        return subprocess.run(["bash", "-c", line], cwd=releases["fixed"], env=env, capture_output=True, text=True,
+                              timeout=300, check=False).returncode
+
+    # As the guide says: the unused TaskRecord's predictions block the first two until it is ignored.
+    assert [shell(line) for line in lines] == [3, 3, 0]
+    ignore = ' --ignore TaskRecord "no repository uses it"'
+    assert [shell(line + ignore) for line in lines[:2]] == [0, 0]
