@@ -362,3 +362,26 @@ def test_section_10_s_lines_run_as_written_in_the_checkout(releases: dict[str, P
     assert [shell(line) for line in lines] == [3, 3, 0]
     ignore = ' --ignore TaskRecord "no repository uses it"'
     assert [shell(line + ignore) for line in lines[:2]] == [0, 0]
+
+
+def test_triggers_that_fire_during_the_probe_are_named(releases: dict[str, Path],
+                                                      make_db: Callable[[], URL]) -> None:
+    url = make_db()
+    upgrade(url)
+    execute_sql(url, "CREATE TABLE audit (what text); CREATE FUNCTION note_project() RETURNS trigger LANGUAGE plpgsql "
+                     "AS $$ BEGIN INSERT INTO audit VALUES (NEW.name); RETURN NEW; END $$; "
+                     "CREATE TRIGGER projects_audit AFTER INSERT ON projects FOR EACH ROW "
+                     "EXECUTE FUNCTION note_project()")
+    before = fingerprint(url)
+    report = check(releases["fixed"], url, probe=True, driver="psycopg")
+    assert ("triggers fired during the probe (their writes are rolled back, anything they did outside the database "
+            "is not): projects: projects_audit") in report.notes
+    assert fingerprint(url) == before  # the trigger's rows went with the rollback
+
+
+def test_asyncpg_without_greenlet_says_which_extra_to_install(releases: dict[str, Path], databases: dict[str, URL],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "greenlet", None)  # as in an environment without it: import fails
+    with pytest.raises(BadInput, match=r"^--driver asyncpg needs asyncpg and greenlet \(greenlet is missing\): "
+                                       r"pip install 'nakamura-misaki-db\[check-app\]'$"):
+        check(releases["fixed"], databases["bridged"], probe=True, driver="asyncpg")
