@@ -249,3 +249,30 @@ def test_an_ignore_matching_two_mappings_is_refused(tmp_path: Path) -> None:
                                            r"legacy\.SlackUserModel, src\.infra\.users\.repo\.SlackUserModel\); give "
                                            r"the module too$"):
             resolve_ignores(models, {"SlackUserModel": "old"})
+
+
+def test_two_bases_in_one_module_keep_their_findings_apart(tmp_path: Path) -> None:
+    from nakamura_misaki_db.appcheck.check import run_check
+
+    app = tmp_path / "twice"
+    (app / "shop").mkdir(parents=True)
+    (app / "pyproject.toml").write_text("")
+    (app / "shop" / "__init__.py").write_text("")
+    (app / "shop" / "models.py").write_text(
+        "import sqlalchemy as sa\nfrom sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n\n\n"
+        "class A(DeclarativeBase):\n    pass\n\n\nclass B(DeclarativeBase):\n    pass\n\n\n"
+        "class Narrow(A):\n    __tablename__ = 'slack_users'\n"
+        "    user_id: Mapped[str] = mapped_column(sa.String(50), primary_key=True)\n"
+        "    name: Mapped[str] = mapped_column(sa.String(999))\n\n\n"
+        "class Wide(B):\n    __tablename__ = 'slack_users'\n"
+        "    user_id: Mapped[str] = mapped_column(sa.String(50), primary_key=True)\n"
+        "    email: Mapped[str] = mapped_column(sa.String(999))\n")
+    with imported_from(app):
+        report = run_check(["shop"], head=True)
+    narrow, wide = report.mappings
+    # Each class's own too-long column, under its own name; the NOT NULL columns neither maps, for both.
+    assert [(f.where, f.kind) for f in report.of(narrow) if f.kind == "too-long"] == [
+        ("Narrow.name (slack_users.name)", "too-long")]
+    assert [(f.where, f.kind) for f in report.of(wide) if f.kind == "too-long"] == [
+        ("Wide.email (slack_users.email)", "too-long")]
+    assert sum(len(report.of(m)) for m in report.mappings) == len(report.findings)

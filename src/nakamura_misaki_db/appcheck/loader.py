@@ -55,6 +55,15 @@ class Mapping:
     def to_dict(self) -> dict[str, str]:
         return {"module": self.module, "model": self.name, "kind": self.kind, "table": self.table.fullname}
 
+    def owns(self, finding: Any) -> bool:
+        """Whether ``finding`` (a ``Finding``) is about this mapping: its module, table and class."""
+        if (finding.module or "") != self.module or finding.table != self.table.fullname:
+            return False
+        if self.mapper is None:
+            return finding.model is None
+        model = finding.model or ""
+        return model == self.name or model.startswith(self.name + ".")
+
     def __str__(self) -> str:
         return f"{self.qualified} ({self.table.fullname})"
 

@@ -64,7 +64,7 @@ class Report:
         return not self.errors and not (self.strict and self.import_errors)
 
     def of(self, mapping: Mapping) -> list[Finding]:
-        return [f for f in self.findings if (f.module or "") == mapping.module and f.table == mapping.table.fullname]
+        return [f for f in self.findings if mapping.owns(f)]
 
     def status_of(self, mapping: Mapping) -> str:
         found = [f for f in self.of(mapping) if f.status != ROUND_TRIPS]

@@ -41,10 +41,6 @@ def worst(statuses: Iterable[str]) -> str:
     return max(statuses, key=lambda s: RANK[s], default=ROUND_TRIPS)
 
 
-def _key(module: str | None, table: str) -> tuple[str, str]:
-    return (module or "", table)
-
-
 def _evidence(finding: Finding, status: str, outcomes: Sequence[Outcome], drivers: Sequence[str]) -> Finding:
     if not outcomes:  # refuted, or not reached
         return replace(finding, status=status, driver=", ".join(drivers))
@@ -101,12 +97,11 @@ def _unclaimed(mapping: Mapping, outcome: Outcome) -> Finding:
 def merge(findings: Sequence[Finding], models: AppModels, runs: Sequence[ProbeRun]) -> list[Finding]:
     """The predicted ``findings`` with the probe's verdicts (``runs``: one per driver), plus what no rule
     predicted; in mapping order."""
-    probes = {run.driver: {_key(p.mapping.module, p.mapping.table.fullname): p for p in run.mappings}
-              for run in runs}
+    probes = {run.driver: {id(p.mapping): p for p in run.mappings} for run in runs}
     out: list[Finding] = []
     for mapping in models.mappings:
-        key = _key(mapping.module, mapping.table.fullname)
-        own = [f for f in findings if _key(f.module, f.table) == key]
+        key = id(mapping)
+        own = [f for f in findings if mapping.owns(f)]
         for finding in own:
             seen = {driver: _judge(finding, by_key[key]) for driver, by_key in probes.items() if key in by_key}
             if not seen:
