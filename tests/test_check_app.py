@@ -339,7 +339,9 @@ def test_cli_incident_orm_on_a_head_database_exits_3_with_one_line_per_finding(h
     assert code == 3, err
     lines = out.splitlines()
     assert lines[0].startswith("checking tests.app_models.incident_orm:Base against postgresql+psycopg://")
-    assert lines[0].endswith(f"(TimeZone {HEAD_ZONE})")
+    # Without --probe every finding is a prediction, and the report says so first.
+    assert lines[0].endswith(f"(TimeZone {HEAD_ZONE}); findings predicted from the schema, not tried (--probe "
+                             "tries them by round trips)")
     found = finding_lines(out)
     assert STATUS_LINE in found
     assert naive_line("updated_at", f"the database's TimeZone '{HEAD_ZONE}'", head_db.database) in found
@@ -363,7 +365,8 @@ def test_cli_fixed_orm_exits_0_given_as_module_or_file(head_db: URL) -> None:
     code, out, err = cli("tests/app_models/fixed_orm.py:Base", "--head", url=None)
     assert code == 0, out + err
     lines = out.splitlines()
-    assert lines[0] == "checking tests/app_models/fixed_orm.py:Base against this release's head schema"
+    assert lines[0] == ("checking tests/app_models/fixed_orm.py:Base against this release's head schema; findings "
+                        "predicted from the schema, not tried (--probe tries them by round trips)")
     # Only that Base is checked; the note names the other modules of the package that map tables.
     assert lines[1].startswith("note: only the given targets are checked; ")
     assert "tests.app_models.incident_orm" in lines[1] and "tests.app_models.odd_orm" in lines[1]

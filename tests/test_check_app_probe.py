@@ -186,6 +186,14 @@ def test_without_the_probe_the_unused_mapping_blocks_until_it_is_ignored_with_a_
     assert {f.module for f in predicted.errors} == {MODELS}
     assert {f.where.split(" ")[0].split(".")[0] for f in predicted.errors} == {"TaskRecord"}
     assert all(f.status == PREDICTED for f in predicted.findings)
+    # The same when the Bases are given one by one: TaskRecord's findings stay TaskRecord's, although
+    # TaskModel (another Base, the same table) sorts first.
+    bases = check(releases["fixed"], databases["bridged"], "src/infra/db/models.py:Base", "src.ctx.tasks.repo:Base",
+                  "src.infra.users.repo:Base")
+    assert [(f.module, f.where, f.kind) for f in bases.errors] == [(f.module, f.where, f.kind)
+                                                                    for f in predicted.errors]
+    [task_model] = [m for m in bases.mappings if m.name == "TaskModel"]
+    assert bases.of(task_model) == []
     ignored = check(releases["fixed"], databases["bridged"], ignore={"TaskRecord": "no repository uses it"})
     assert ignored.compatible and ignored.errors == []
     assert [(i.mapping.qualified, i.reason) for i in ignored.ignored] == [

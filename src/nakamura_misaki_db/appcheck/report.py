@@ -16,7 +16,9 @@ from nakamura_misaki_db.appcheck.findings import ERROR, FAILS, PREDICTED, ROUND_
 from nakamura_misaki_db.appcheck.importing import ImportFailure
 from nakamura_misaki_db.appcheck.loader import Mapping
 
-__all__ = ["Ignored", "Report", "render"]
+__all__ = ["PREDICTED_NOTE", "Ignored", "Report", "render"]
+
+PREDICTED_NOTE = "; findings predicted from the schema, not tried (--probe tries them by round trips)"
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,8 @@ def _summary(report: Report) -> str:
 def render(report: Report, targets: str) -> list[str]:
     """The text report: what was checked, what was left out and why, then mapping by mapping."""
     zone = f" (TimeZone {report.timezone})" if report.timezone else ""
-    how = f"; round trips on {', '.join(report.drivers)}, rolled back" if report.probe else ""
+    # Every finding of a report without --probe is a prediction: the first line says so, once.
+    how = f"; round trips on {', '.join(report.drivers)}, rolled back" if report.probe else PREDICTED_NOTE
     lines = [f"checking {targets} against {report.against}{zone}{how}"]
     modules = sorted({m.module for m in report.mappings if m.module})
     if len(modules) > 1:
