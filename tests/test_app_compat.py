@@ -20,6 +20,9 @@ from nakamura_misaki_db.appcheck.findings import ERROR, WARNING, Finding, Schema
 from nakamura_misaki_db.appcheck.loader import app_models
 from nakamura_misaki_db.schema.shapes import Catalog, Column, Table
 
+# Also run at the lowest supported versions (.ci/run, .ci/lowest.txt: the application's pins).
+pytestmark = pytest.mark.lowest
+
 VALUES_CALLABLE = "values_callable=lambda e: [m.value for m in e]"
 TO_HEAD = ("bring the database to this release's head (nakamura-init-db; a legacy database needs "
            "baseline-bridge first)")
@@ -509,20 +512,55 @@ def test_finding_to_dict_has_every_field_the_location_and_the_line() -> None:
     assert finding.to_dict() == {
         "table": "tasks", "column": "status", "problem": "it breaks", "fix": "mend it", "kind": "enum-names",
         "model": "TaskTable.status", "severity": "warning", "where": "TaskTable.status (tasks.status)",
+        "module": None, "status": "predicted", "driver": None, "example": None, "error": None,
+        "error_class": None, "sqlstate": None,
         "text": "warning: TaskTable.status (tasks.status): it breaks. Fix: mend it"}
 
 
+def test_a_probed_finding_says_what_the_round_trip_did_on_which_driver() -> None:
+    fails = Finding(table="tasks", column="status", problem="persists names", fix="values_callable",
+                    kind="enum-names", model="TaskModel.status", module="src.repo", status="fails",
+                    driver="asyncpg, psycopg", example="inserting a row with status='PENDING'",
+                    error='invalid input value for enum task_status: "PENDING"',
+                    error_class="psycopg.errors.InvalidTextRepresentation", sqlstate="22P02")
+    assert str(fails) == (
+        "fails: TaskModel.status (tasks.status): persists names. Fix: values_callable. Probe (asyncpg, psycopg): "
+        "inserting a row with status='PENDING' fails: invalid input value for enum task_status: \"PENDING\" "
+        "(InvalidTextRepresentation, SQLSTATE 22P02)")
+    would = Finding(table="tasks", column="title", problem="too long", fix="String(50)", kind="too-long",
+                    status="would fail", driver="psycopg", example="'xxxxxxxx…' (100 characters)",
+                    error="value too long for type character varying(50)",
+                    error_class="psycopg.errors.StringDataRightTruncation", sqlstate="22001")
+    assert str(would) == (
+        "would fail: tasks.title: too long. Fix: String(50). Probe (psycopg): would fail for values like "
+        "'xxxxxxxx…' (100 characters): value too long for type character varying(50) "
+        "(StringDataRightTruncation, SQLSTATE 22001)")
+    lookup = Finding(table="tasks", column="status", problem="p", fix="f", status="fails", driver="asyncpg",
+                     example="reading 'PENDING'", error="'PENDING' is not among the defined enum values",
+                     error_class="LookupError")
+    assert str(lookup).endswith("Probe (asyncpg): reading 'PENDING' fails: 'PENDING' is not among the defined "
+                                "enum values (LookupError)")
+    refuted = Finding(table="t", column="c", problem="p", fix="f", status="round-trips", driver="psycopg")
+    assert str(refuted) == ("round-trips: t.c: p. Fix: f. Probe (psycopg): tried, and it works: not a problem "
+                            "on this database")
+    unreached = Finding(table="t", column="c", problem="p", fix="f", status="predicted", driver="psycopg")
+    assert str(unreached) == ("predicted: t.c: p. Fix: f. Probe (psycopg): not reached (an earlier error stopped "
+                              "the round trip that tests it)")
+
+
 def test_report_to_dict_is_the_json_check_app_prints() -> None:
-    from nakamura_misaki_db.appcheck.check import Report
+    from nakamura_misaki_db.appcheck.report import Report
 
     warning = Finding(table="tasks", column="due_at", problem="naive", fix="aware", kind="naive-datetime",
                       model="Task.due_at", severity=WARNING)
     error = Finding(table="tasks", column="status", problem="names", fix="values", kind="enum-names",
                     model="Task.status", severity=ERROR)
+    empty = {"mode": "predicted", "drivers": [], "strict": False, "mappings": [], "import_errors": [],
+             "skipped": [], "ignored": [], "duplicates": [], "unchecked": [], "notes": [], "timing_ms": {}}
     only_warned = Report(findings=[warning], against="HEAD", timezone="Asia/Tokyo", tables=3, columns=17)
     assert only_warned.to_dict() == {"status": "compatible", "against": "HEAD", "timezone": "Asia/Tokyo",
-                                     "tables": 3, "columns": 17, "findings": [warning.to_dict()]}
+                                     "tables": 3, "columns": 17, **empty, "findings": [warning.to_dict()]}
     failed = Report(findings=[warning, error], against="postgresql://app:***@db/app", timezone=None, tables=1,
                     columns=2)
     assert failed.to_dict() == {"status": "incompatible", "against": "postgresql://app:***@db/app", "timezone": None,
-                                "tables": 1, "columns": 2, "findings": [warning.to_dict(), error.to_dict()]}
+                                "tables": 1, "columns": 2, **empty, "findings": [warning.to_dict(), error.to_dict()]}

@@ -19,6 +19,9 @@ from nakamura_misaki_db.authoring.autogen_checks import canonical, normalise, sa
 
 from .helpers import REPO, alembic, execute_sql, run
 
+# Also run at the lowest supported versions (.ci/run, .ci/lowest.txt: the application's pins).
+pytestmark = pytest.mark.lowest
+
 PROGRESS = "ck_tasks_progress_percent_range"
 SELF_DEP = "ck_no_self_dependency"
 

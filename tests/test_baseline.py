@@ -22,6 +22,9 @@ from .helpers import (
     version_rows,
 )
 
+# Also run at the lowest supported versions (.ci/run, .ci/lowest.txt: the application's pins).
+pytestmark = pytest.mark.lowest
+
 
 def _engine_run(url: URL, fn) -> None:
     import sqlalchemy as sa

@@ -29,6 +29,9 @@ from nakamura_misaki_db.schema import models
 from .app_models import fixed_orm, incident_orm, odd_orm
 from .helpers import admin_engine, execute_sql, run, scalar, upgrade
 
+# Also run at the lowest supported versions (.ci/run, .ci/lowest.txt: the application's pins).
+pytestmark = pytest.mark.lowest
+
 CLI = [sys.executable, "-m", "nakamura_misaki_db.bridge.cli", "check-app"]
 MARKER = "CaMarkerPw7731"  # the password of URLs handed to the command; must never be shown
 HEAD_ZONE = "Asia/Tokyo"
@@ -326,15 +329,29 @@ def test_library_bad_input(monkeypatch: pytest.MonkeyPatch) -> None:
 # -- the command ---------------------------------------------------------------------------------
 
 
+def finding_lines(out: str) -> list[str]:
+    """The report's finding lines (indented under their mapping's line)."""
+    return [line[2:] for line in out.splitlines() if line.startswith("  ")]
+
+
 def test_cli_incident_orm_on_a_head_database_exits_3_with_one_line_per_finding(head_db: URL) -> None:
     code, out, err = cli("tests.app_models.incident_orm:Base", url=head_db.set(password=MARKER))
     assert code == 3, err
     lines = out.splitlines()
     assert lines[0].startswith("checking tests.app_models.incident_orm:Base against postgresql+psycopg://")
-    assert lines[0].endswith(f"(TimeZone {HEAD_ZONE})")
-    assert STATUS_LINE in lines
-    assert naive_line("updated_at", f"the database's TimeZone '{HEAD_ZONE}'", head_db.database) in lines
-    assert len(lines) == 1 + len(INCIDENT) + 1
+    # Without --probe every finding is a prediction, and the report says so first.
+    assert lines[0].endswith(f"(TimeZone {HEAD_ZONE}); findings predicted from the schema, not tried (--probe "
+                             "tries them by round trips)")
+    found = finding_lines(out)
+    assert STATUS_LINE in found
+    assert naive_line("updated_at", f"the database's TimeZone '{HEAD_ZONE}'", head_db.database) in found
+    assert len(found) == len(INCIDENT)
+    # One line per mapping, with its module, before its findings.
+    module = "tests.app_models.incident_orm"
+    assert [line for line in lines if line.startswith(module)] == [
+        f"{module}.BusinessSkillTable (business_skills): does not fit",
+        f"{module}.ReminderTable (reminders): does not fit", f"{module}.TaskTable (tasks): does not fit"]
+    assert lines[lines.index(f"{module}.TaskTable (tasks): does not fit") + 1].startswith("  TaskTable.")
     assert lines[-1] == "not compatible: 10 problem(s)"
     assert MARKER not in out + err and "***" in lines[0]
 
@@ -347,8 +364,16 @@ def test_cli_fixed_orm_exits_0_given_as_module_or_file(head_db: URL) -> None:
     assert out.splitlines()[-1] == summary
     code, out, err = cli("tests/app_models/fixed_orm.py:Base", "--head", url=None)
     assert code == 0, out + err
-    assert out.splitlines()[0] == "checking tests/app_models/fixed_orm.py:Base against this release's head schema"
-    assert out.splitlines()[-1] == summary and len(out.splitlines()) == 2 + warned
+    lines = out.splitlines()
+    assert lines[0] == ("checking tests/app_models/fixed_orm.py:Base against this release's head schema; findings "
+                        "predicted from the schema, not tried (--probe tries them by round trips)")
+    # Only that Base is checked; the note names the other modules of the package that map tables.
+    assert lines[1].startswith("note: only the given targets are checked; ")
+    assert "tests.app_models.incident_orm" in lines[1] and "tests.app_models.odd_orm" in lines[1]
+    mappings = ["tests.app_models.fixed_orm.BusinessSkillTable (business_skills)",
+                "tests.app_models.fixed_orm.TaskTable (tasks)"]
+    assert [line.rsplit(": ", 1)[0] for line in lines[2:-1] if not line.startswith("  ")] == mappings
+    assert lines[-1] == summary and len(finding_lines(out)) == warned
 
 
 def test_cli_json_with_head() -> None:
@@ -366,9 +391,12 @@ def test_cli_json_with_head() -> None:
 def test_demo_app_mistaken_fails_and_fixed_passes_on_a_head_database(head_db: URL) -> None:
     code, out, err = cli(demo_app.MISTAKEN, url=head_db)
     assert code == 3, err
-    assert [line.split(":")[0] for line in out.splitlines()[1:-1]] == [
+    assert [line.split(":")[0] for line in finding_lines(out)] == [
         "BusinessSkill.category (business_skills.category)", "Task.status (tasks.status)"]
-    assert all("Fix: add values_callable: Enum(" in line for line in out.splitlines()[1:-1])
+    assert all("Fix: add values_callable: Enum(" in line for line in finding_lines(out))
+    # The demo's other module maps the same tables: named, not checked.
+    assert "note: only the given targets are checked; 1 other module(s) map tables too: " \
+           "nakamura_misaki_db.bridge.demo_app.fixed " in out
     code, out, err = cli(demo_app.FIXED, url=head_db)
     assert code == 0, out + err
 
@@ -380,7 +408,9 @@ def test_demo_app_mistaken_fails_and_fixed_passes_on_a_head_database(head_db: UR
      "tests.app_models.fixed_orm has no attribute 'Bsae' (MetaData / Base objects there: Base)"),
     ("tests.app_models.fixed_orm:TaskStatus", "is class <enum 'TaskStatus'>, not a SQLAlchemy MetaData or "
                                               "declarative Base"),
-    ("tests.app_models.fixed_orm", "expected MODULE:ATTR"),
+    ("tests.app_models.fixed_orm:", "cannot import tests.app_models.fixed_orm:: No module named"),
+    ("tests/app_models/no_such_dir", "cannot import tests/app_models/no_such_dir: no such file or directory"),
+    ("tests/app_models/__pycache__.py", "cannot import tests/app_models/__pycache__.py: no such file"),
 ])
 def test_cli_bad_target_exits_2_with_a_clear_message(target: str, message: str) -> None:
     code, out, err = cli(target, "--head", url=None)

@@ -208,3 +208,50 @@ def test_journal_unit_without_database_url() -> None:
     result = run([INIT_DB], None, env={"INVOCATION_ID": "0b5a3c1e2f7d4e6a9c8b7a6d5e4f3a2b"})  # as systemd does
     code, documented = _journal("nakamura-init-db: error: DATABASE_URL is not set")
     assert result.returncode == code and _matches(documented, _line(result)), result.stderr
+
+
+# -- 6.1: the one-time switch --------------------------------------------------------------------
+
+SWITCH = SECTION.split("### 6.1", 1)[1]
+SWITCH_STEPS = re.search(r"```sh\n(.*?)```", SWITCH, re.S)[1].strip().splitlines()
+
+
+def test_the_switch_stops_bridges_deploys_and_starts_in_that_order() -> None:
+    stop, bridge, deploy, start_app = SWITCH_STEPS
+    assert stop == "systemctl stop nakamura-misaki.service"
+    # The bridge works on the unit's own database, with the plan reviewed on production (5.3).
+    assert bridge == f"DATABASE_URL={_environment()['DATABASE_URL']} baseline-bridge apply --plan bridge-plan.json"
+    assert deploy == "nixos-rebuild switch"
+    assert start_app == "systemctl start nakamura-misaki.service"
+    # Starting the application runs the deploy first: the unit is required by it and ordered before it.
+    assert _list("requiredBy") == _list("before") == ["nakamura-misaki.service"]
+
+
+def test_the_switch_on_a_server_as_the_unit_runs_it(db_url: URL, tmp_path: Path) -> None:
+    """The four steps against a test server: the running release is a connected client; the deploy is the
+    unit's ExecStart with its environment (the URL swapped for the test's); the start is the fixed release."""
+    import psycopg
+
+    from .app_release import release, start
+    from .helpers import libpq_url, scalar
+
+    build(db_url, "S7", rows=30, n=6)
+    fixed = release(tmp_path / "fixed", fixed=True)
+    env = {name: value for name, value in _environment().items() if name != "DATABASE_URL"}
+    bridge = str(Path(sys.executable).parent / "baseline-bridge")
+    plan = tmp_path / "bridge-plan.json"
+    assert run([bridge, "plan", "--legacy-timezone", "Asia/Tokyo", "--out", str(plan)], db_url).returncode == 0
+    running = psycopg.connect(libpq_url(db_url), application_name="nakamura-misaki")
+    # Started in the wrong order (deploy before the bridge), the unit refuses and the release stays down.
+    refused = run([INIT_DB], db_url, env=env)
+    assert refused.returncode == 3, refused.stderr
+    running.close()  # 1. stop
+    assert scalar(db_url, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                          "AND pid <> pg_backend_pid() AND backend_type = 'client backend'") == 0
+    applied = run([bridge, "apply", "--plan", str(plan)], db_url)  # 2. bridge
+    assert applied.returncode == 0, applied.stderr
+    deployed = run([INIT_DB, *_exec_start()[1:]], db_url, env=env)  # 3. the unit's ExecStart
+    code, documented = _journal("database at head")
+    assert deployed.returncode == code and _matches(_at_this_head(documented), _line(deployed), db_url)
+    started = start(fixed, db_url)  # 4. start the fixed release
+    assert started.returncode == 0, started.stdout + started.stderr

@@ -35,6 +35,9 @@ from .helpers import (
     version_rows,
 )
 
+# Also run at the lowest supported versions (.ci/run, .ci/lowest.txt: the application's pins).
+pytestmark = pytest.mark.lowest
+
 INIT_DB = str(Path(sys.executable).parent / "nakamura-init-db")
 PASSWORD_MARKER = "pw-Marker-51e0"
 CLOSED_PORT = f"postgresql://deploy:{PASSWORD_MARKER}@127.0.0.1:1/nakamura_misaki"

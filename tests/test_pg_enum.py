@@ -20,6 +20,9 @@ from nakamura_misaki_db.schema.pg_enum import PGEnum, enum_drop_comparator, regi
 
 from .helpers import execute_sql, fingerprint, rows, scalar
 
+# Also run at the lowest supported versions (.ci/run, .ci/lowest.txt: the application's pins).
+pytestmark = pytest.mark.lowest
+
 # ---------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------
@@ -679,8 +682,9 @@ def test_drop_detection_is_registered_once() -> None:
 
     register_enum_drop_detection()
     register_enum_drop_detection()
+    # Newer alembic keeps (function, subgroup) pairs per key; 1.17.0 keeps the functions themselves.
     registered = [
-        fn for fns in comparators._registry.values() for fn, _subgroup in fns
-        if fn is enum_drop_comparator
+        entry for fns in comparators._registry.values() for entry in (fns if isinstance(fns, list) else [fns])
+        if (entry[0] if isinstance(entry, tuple) else entry) is enum_drop_comparator
     ]
     assert len(registered) == 1

@@ -34,6 +34,9 @@ from nakamura_misaki_db.schema.pg_enum.offline import (
     remember,
 )
 
+# Also run at the lowest supported versions (.ci/run, .ci/lowest.txt: the application's pins).
+pytestmark = pytest.mark.lowest
+
 LIVE_BLOCK = "DO $pgenum$"
 
 

@@ -54,11 +54,13 @@ class _Checker:
 
     def add(self, table: sa.Table, column: str | None, kind: str, problem: str, fix: str,
             severity: str = ERROR) -> None:
+        mapping = self.app.mapping(table)
         model = self.app.model(table)
         if model and column is not None and any(c.name == column for c in table.columns):
             model = f"{model}.{self.app.attribute(table, column)}"
         self.findings.append(Finding(table=table.fullname, column=column, problem=problem, fix=fix, kind=kind,
-                                     model=model, severity=severity))
+                                     model=model, severity=severity,
+                                     module=(mapping.module or None) if mapping is not None else None))
 
     def _in_head(self, table: sa.Table, column: str | None = None) -> bool:
         if self.schema.is_head or (table.schema or "public") != "public":
@@ -74,7 +76,8 @@ class _Checker:
     # entry point
 
     def run(self) -> list[Finding]:
-        for table in self.app.tables:
+        for mapping in self.app.mappings:
+            table = mapping.table
             catalog = self.schema.catalogs.get(table.schema or "public")
             db_table = catalog.tables.get(table.name) if catalog is not None else None
             if db_table is None:

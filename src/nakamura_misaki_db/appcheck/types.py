@@ -83,9 +83,10 @@ def suggest(db_type: str, enums: Mapping[str, tuple[str, ...]]) -> str:
 
 # -- application types ------------------------------------------------------------------------
 
+# Float is listed apart: SQLAlchemy 2.1 no longer derives it from Numeric (2.0 does).
 APP_KINDS: tuple[tuple[type, str], ...] = (
     (sa.Enum, "enum"), (sa.Uuid, "uuid"), (sa.JSON, "json"), (sa.Boolean, "bool"), (sa.Integer, "int"),
-    (sa.Numeric, "number"), (sa.DateTime, "timestamp"), (sa.Date, "date"), (sa.Time, "time"),
+    (sa.Float, "number"), (sa.Numeric, "number"), (sa.DateTime, "timestamp"), (sa.Date, "date"), (sa.Time, "time"),
     (sa.Interval, "interval"), (sa.LargeBinary, "bytes"), (sa.String, "string"),
 )
 

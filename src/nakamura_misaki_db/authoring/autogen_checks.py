@@ -23,7 +23,7 @@ import re
 from typing import Any
 
 import sqlalchemy as sa
-from alembic.autogenerate import comparators
+from alembic.autogenerate import comparators, renderers
 from alembic.operations import ops
 
 _registered = False
@@ -47,12 +47,39 @@ class DropCheckOp(ops.DropConstraintOp):
         return ("remove_check_constraint", self.table_name, self.constraint_name, condition)
 
 
+def render_add_check(autogen_context: Any, op: ops.CreateCheckConstraintOp) -> str:
+    """``op.create_check_constraint('name', 'table', 'definition')``, as newer Alembic renders it: Alembic
+    1.17.0 (the application's pin) has no renderer for a CHECK and raises NotImplementedError."""
+    prefix = autogen_context.opts.get("alembic_module_prefix", "op.")
+    args = [repr(op.constraint_name), repr(op.table_name), repr(str(op.condition))]
+    if op.schema:
+        args.append(f"schema={op.schema!r}")
+    return f"{prefix}create_check_constraint({', '.join(args)})"
+
+
 def register() -> None:
     """Add the comparator to Alembic's global registry (idempotent: env.py runs once per command)."""
     global _registered
     if not _registered:
         comparators.dispatch_for("table")(compare_check_constraints)
+        if not _alembic_renders_checks():
+            # The dispatcher asserts that nothing is registered yet: take Alembic's stub out first.
+            renderers._registry.pop((ops.CreateCheckConstraintOp, "default"), None)
+            renderers.dispatch_for(ops.CreateCheckConstraintOp)(render_add_check)
         _registered = True
+
+
+def _alembic_renders_checks() -> bool:
+    """Whether this Alembic renders a CreateCheckConstraintOp (its 1.17.0 stub raises NotImplementedError
+    before it looks at anything; a real renderer fails on the missing context instead)."""
+    current = renderers._registry.get((ops.CreateCheckConstraintOp, "default"))
+    try:
+        current(None, ops.CreateCheckConstraintOp("probe", "probe", "true"))
+    except NotImplementedError:
+        return False
+    except Exception:
+        return True
+    return True
 
 
 def _strip_outer_parens(text: str) -> str:

@@ -154,8 +154,11 @@ def register_offline_rendering() -> None:
         current = Operations._to_impl._registry.get((op_class, "default"))
         if getattr(current, "offline_aware", False):
             continue
-        try:  # alembic >= 1.17.2 asks for replace=True; earlier releases simply replace
+        try:  # alembic >= 1.17.2 asks for replace=True to register over an existing implementation
             decorate = Operations.implementation_for(op_class, replace=True)
         except TypeError:
+            # Earlier releases (1.13 ... 1.17.1) assert that none is registered yet: take alembic-utils'
+            # out first, or importing this module fails with a bare AssertionError.
+            Operations._to_impl._registry.pop((op_class, "default"), None)
             decorate = Operations.implementation_for(op_class)
         decorate(_offline_aware(online))
