@@ -45,6 +45,8 @@ WITH rels AS (
     UNION ALL
     SELECT 'K ' || r.relname || '.' || con.conname || ' ' || pg_get_constraintdef(con.oid)
       FROM rels r JOIN pg_constraint con ON con.conrelid = r.oid
+     -- PostgreSQL 18 records NOT NULL as constraints too; attnotnull already says it
+     WHERE con.contype <> 'n'
     UNION ALL
     SELECT 'I ' || r.relname || '.' || ic.relname || ' ' || pg_get_indexdef(i.indexrelid)
            || CASE WHEN i.indisvalid AND i.indisready THEN '' ELSE ' INVALID' END
