@@ -9,8 +9,11 @@ dropped afterwards.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -47,12 +50,16 @@ def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
         return
     import pgserver
 
-    data_dir = tmp_path_factory.mktemp("pgdata")
+    # Outside pytest's basetemp: run as root, pgserver runs the server as its own user through
+    # folders it opens to others, and every pytest start (a nested run, a second suite) closes
+    # /tmp/pytest-of-<user> to 0700 again, which would pull the data directory from under it.
+    data_dir = Path(tempfile.mkdtemp(prefix="nm-test-pg-")) / "pgdata"
     server = pgserver.get_server(data_dir, cleanup_mode="delete")
     try:
         yield parse_database_url(server.get_uri(), source="embedded test server")
     finally:
         server.cleanup()
+        shutil.rmtree(data_dir.parent, ignore_errors=True)
 
 
 @pytest.fixture
