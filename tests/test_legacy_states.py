@@ -86,7 +86,7 @@ def indexes(url: URL, table: str) -> dict[str, str]:
 def constraints(url: URL, table: str) -> dict[str, str]:
     return {r[0]: r[1] for r in rows(
         url, "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
-        " WHERE conrelid = CAST(:t AS regclass)", t=f"public.{table}")}
+        " WHERE conrelid = CAST(:t AS regclass) AND contype <> 'n'", t=f"public.{table}")}
 
 
 def exists(url: URL, name: str) -> bool:

@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
 from nakamura_misaki_db.connect.urls import with_password
 from nakamura_misaki_db.schema.revisions import head_revision
 
+from .conftest import PasswordRole
 from .helpers import (
     ALEMBIC_INI,
     REPO,
@@ -114,45 +114,6 @@ def server_objects(server_url: URL) -> tuple[list, list]:
 
 def _external() -> bool:
     return bool(os.environ.get("TEST_DATABASE_URL"))
-
-
-# -- a role that really needs its password ------------------------------------------------------
-
-
-@dataclass
-class PasswordRole:
-    name: str
-    password: str
-
-
-@pytest.fixture(scope="module")
-def password_role(pg_server_url: URL) -> Iterator[PasswordRole]:
-    """A role that must log in with scram-sha-256 (lines added at the TOP of pg_hba.conf, restored after)."""
-    if _external():
-        pytest.skip("edits the test server's pg_hba.conf; only done on the embedded server")
-    role = PasswordRole(f"rel_pw_{uuid.uuid4().hex[:8]}", f"right-{uuid.uuid4().hex[:12]}")
-    with admin_engine(pg_server_url).connect() as conn:
-        hba = Path(conn.exec_driver_sql("SHOW hba_file").scalar())
-        conn.exec_driver_sql(f"CREATE ROLE {role.name} LOGIN PASSWORD '{role.password}'")
-    original = hba.read_text()
-    try:
-        hba.write_text(f"local all {role.name} scram-sha-256\n"
-                       f"host all {role.name} 127.0.0.1/32 scram-sha-256\n" + original)
-        with admin_engine(pg_server_url).connect() as conn:
-            conn.exec_driver_sql("SELECT pg_reload_conf()")
-            errors = conn.exec_driver_sql("SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL").scalar()
-        assert errors == 0
-        # The right password works and a wrong one does not: the server really checks it.
-        right = pg_server_url.set(username=role.name, password=role.password, database="postgres")
-        assert scalar(right, "SELECT current_user") == role.name
-        with pytest.raises(sa.exc.OperationalError, match="password authentication failed"):
-            scalar(right.set(password="wrong"), "SELECT 1")
-        yield role
-    finally:
-        hba.write_text(original)
-        with admin_engine(pg_server_url).connect() as conn:
-            conn.exec_driver_sql("SELECT pg_reload_conf()")
-            conn.exec_driver_sql(f"DROP ROLE IF EXISTS {role.name}")
 
 
 # -- URLs that cannot work: every CLI --------------------------------------------------------------

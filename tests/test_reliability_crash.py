@@ -44,6 +44,7 @@ from nakamura_misaki_db.legacy.sample_data import populate
 from nakamura_misaki_db.legacy.states import build_state
 from nakamura_misaki_db.schema.revisions import head_revision
 
+from . import servers
 from .helpers import (
     ALEMBIC_INI,
     MIGRATION_LOCK_KEY,
@@ -331,28 +332,22 @@ class OwnServer:
     """A separate embedded PostgreSQL that a test may stop and start again."""
 
     def __init__(self, data_dir: Path) -> None:
-        import pgserver
-
-        self.server = pgserver.get_server(data_dir, cleanup_mode="delete")
+        self.server = servers.get_server(data_dir, cleanup_mode="delete")
         self.url = parse_database_url(self.server.get_uri(), source="test server")
 
     def stop_immediately(self) -> None:
-        from pgserver._commands import pg_ctl
-
-        pg_ctl(["-m", "immediate", "-w", "stop"], pgdata=self.server.pgdata, user=self.server.system_user,
-               timeout=60)
+        servers.commands().pg_ctl(["-m", "immediate", "-w", "stop"], pgdata=self.server.pgdata,
+                                  user=self.server.system_user, timeout=60)
 
     def start(self) -> None:
-        # What pgserver.get_server does for a server that is not running (get_server itself
+        # What get_server does for a server that is not running (get_server itself
         # returns the cached, stopped handle in this process).
         with self.server._lock:
             self.server.ensure_postgres_running()
         assert parse_database_url(self.server.get_uri()) == self.url
 
     def is_running(self) -> bool:
-        from pgserver.utils import PostmasterInfo
-
-        info = PostmasterInfo.read_from_pgdata(self.server.pgdata)
+        info = servers.utils().PostmasterInfo.read_from_pgdata(self.server.pgdata)
         return info is not None and info.is_running()
 
     def new_database(self, name: str) -> URL:
@@ -368,8 +363,7 @@ class OwnServer:
 @pytest.fixture(scope="module")
 def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnServer]:
     if os.environ.get("TEST_DATABASE_URL"):
-        pytest.skip("needs the embedded PostgreSQL (pgserver) to stop and restart a server")
-    pytest.importorskip("pgserver")
+        pytest.skip("needs the embedded PostgreSQL to stop and restart a server")
     server = OwnServer(tmp_path_factory.mktemp("own") / "pg")
     try:
         yield server
