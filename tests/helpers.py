@@ -160,9 +160,8 @@ def head_revision(script_location: Path | None = None) -> str:
 
 
 def next_revision_number(script_location: Path | None = None) -> str:
-    from nakamura_misaki_db.authoring.numbering import next_revision_id
-
-    return next_revision_id(script_directory(script_location))
+    """The guide's numbering rule (MIGRATION_GUIDE.md: four digits, one after the head), from the scripts."""
+    return f"{int(head_revision(script_location)) + 1:04d}"
 
 
 def copy_repository(dest: Path, *, sources: bool = False, tests: bool = False) -> Path:

@@ -14,18 +14,18 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL
 
 from nakamura_misaki_db.connect.urls import with_password
 from nakamura_misaki_db.legacy.states import build_state
-from nakamura_misaki_db.schema.revisions import alembic_config, head_revision
 
 from .helpers import (
     LOCK_WAITERS_SQL,
     MIGRATION_LOCK_KEY,
     execute_sql,
     fingerprint,
+    head_revision,
+    revision_chain,
     rows,
     run,
     scalar,
@@ -36,7 +36,7 @@ from .helpers import (
 
 INIT_DB = str(Path(sys.executable).parent / "nakamura-init-db")
 # Every revision, base first: 0001, 0002, ...
-CHAIN = [r.revision for r in reversed(list(ScriptDirectory.from_config(alembic_config()).walk_revisions()))]
+CHAIN = revision_chain()  # read from the scripts by Alembic, not by this package
 PASSWORD_MARKER = "pw-Marker-8c1f"
 
 
