@@ -45,6 +45,16 @@ settings.load_profile("ci")
 os.environ.pop("INVOCATION_ID", None)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # A basetemp of this run's own (xdist workers get a folder in it): pytest's default,
+    # /tmp/pytest-of-<user>, is shared by every run on the machine, and each start closes it to 0700
+    # and prunes old runs, pulling the folders from under the embedded servers a concurrent run
+    # started in its tmp_path (they run as another user, through folders opened to others).
+    if config.option.basetemp is None and not hasattr(config, "workerinput"):
+        config.option.basetemp = tempfile.mkdtemp(prefix="nm-pytest-")
+        config.add_cleanup(lambda: shutil.rmtree(config.option.basetemp, ignore_errors=True))
+
+
 @pytest.fixture(scope="session")
 def pg_server_url() -> Iterator[URL]:
     external = os.environ.get("TEST_DATABASE_URL")
