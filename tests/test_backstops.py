@@ -12,18 +12,29 @@ Mutations each test kills (applied by hand to the source, the test seen failing,
 - conserve.check_conservation ``removed = w.deleted + w.updated`` -> ``removed = w.deleted``:
   test_a_row_changed_in_phase_one_behind_the_plans_back_is_refused[update],
   test_a_row_changed_in_phase_two_behind_the_plans_back_is_refused[update]
-- phase_one.run_phase_one without its ``check_conservation`` call (``archived = dict(...)``):
+- phase_one.run_phase_one without its ``check_conservation`` call (archived counts taken from the writes unchecked):
   test_a_row_changed_in_phase_one_behind_the_plans_back_is_refused[delete],
   test_a_row_changed_in_phase_one_behind_the_plans_back_is_refused[update]
 - audit.archived_rows ``gained = n - before.get(key, 0)`` -> ``gained = n`` (rows an earlier run archived
-  counted as the rerun's own): test_a_rerun_after_a_killed_run_counts_its_own_rows_and_the_leftover,
-  test_a_rerun_after_a_failed_run_counts_only_its_own_rows
+  counted as the rerun's own): test_a_rerun_after_a_killed_run_counts_its_own_rows_and_the_leftover
+- run.apply_plan, the finished run's rows added twice (``+ 2 * n``), and its ``finished_runs`` entry in the
+  audit row's source_state left out: test_a_rerun_after_a_killed_run_counts_its_own_rows_and_the_leftover
+- audit.archived_rows counting every table, not only the archive's (``if True:``):
+  test_a_rerun_after_a_failed_run_counts_only_its_own_rows (and the killed-run test)
+- conserve.check_conservation, writes to a table the plan does not move from ignored (``target is None`` branch
+  off): test_a_row_changed_in_phase_two_behind_the_plans_back_is_refused[delete] and [update]
 - catalog.dependents: second level followed only for ``CASCADE`` (``k.on_delete == "CASCADE"``):
-  test_a_set_null_or_set_default_chain_two_levels_deep_is_refused
+  test_a_set_null_or_set_default_chain_two_levels_deep_is_refused[SET NULL] and [SET DEFAULT]
+- planners.constraints ``FOLLOWING = ("CASCADE",)``: the same two, and
+  test_rows_a_set_default_key_changes_are_archived_with_their_old_values
 - run.check_saved_plan without the step-count check: test_a_saved_plan_with_its_last_step_deleted_is_refused
 - run.check_saved_plan without the per-step comparison: test_a_saved_plan_with_two_steps_swapped_is_refused
 - init_db.already_at_head ``== (head,)`` -> ``head in ...`` (a version table holding head plus a legacy id
-  taken as "at head"): test_init_db_refuses_head_plus_a_legacy_id
+  taken as "at head"): test_init_db_refuses_head_plus_a_legacy_id[ca1f08e0bc8a] and [001]
+
+Not a mutation, a product bug these tests found: the two-level refusal never fired on a real database
+(the second level's keys named their parent unqualified, the planner compared it with "schema.table");
+fixed in catalog/dependents.py with the test that found it.
 """
 
 from __future__ import annotations
