@@ -246,7 +246,7 @@ def inspect_dependents(conn: Connection, touched: Touched, *, affected_rows: dic
     fk_roots = [roots[t] for t in {*touched.losing_rows, *touched.moving,
                                    *(t for t, _, _ in touched.dropped_uniques)} if t in roots]
     if fk_roots:
-        for schema, table, name, cols, ref, ref_cols, action, definition in _rows(
+        for schema, table, name, cols, ref, ref_cols, action, definition, _ref_schema in _rows(
                 conn, REFERENCING_SQL, {"roots": fk_roots}):
             key = ReferencingKey(str(schema), str(table), str(name), tuple(cols), f"public.{ref}", tuple(ref_cols),
                                  ON_DELETE[str(action)], str(definition))
@@ -262,9 +262,11 @@ def inspect_dependents(conn: Connection, touched: Touched, *, affected_rows: dic
                 conn, "SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
                       " WHERE (n.nspname, c.relname) IN (SELECT * FROM unnest(CAST(:s AS text[]), CAST(:t AS text[])))",
                 {"s": [s for s, _ in cascading], "t": [t for _, t in cascading]})]
-            for schema, table, name, cols, ref, ref_cols, action, definition in _rows(
+            for schema, table, name, cols, ref, ref_cols, action, definition, ref_schema in _rows(
                     conn, REFERENCING_SQL, {"roots": child_oids}):
-                deps.second_level.append(ReferencingKey(str(schema), str(table), str(name), tuple(cols), str(ref),
+                # Qualified as ReferencingKey.child is ("schema.table"): the planner matches the two.
+                deps.second_level.append(ReferencingKey(str(schema), str(table), str(name), tuple(cols),
+                                                        f"{ref_schema}.{ref}",
                                                         tuple(ref_cols), ON_DELETE[str(action)], str(definition)))
 
     losing = [roots[t] for t in touched.losing_rows if t in roots]

@@ -88,9 +88,9 @@ SELECT cn.nspname, c.relname, con.conname,
        t.relname,
        ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
                JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i),
-       con.confdeltype, pg_get_constraintdef(con.oid)
+       con.confdeltype, pg_get_constraintdef(con.oid), tn.nspname
   FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace
-  JOIN pg_class t ON t.oid = con.confrelid
+  JOIN pg_class t ON t.oid = con.confrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace
  WHERE con.contype = 'f' AND con.confrelid = ANY(:roots) AND con.conrelid <> con.confrelid
  ORDER BY 1, 2, 3
 """
