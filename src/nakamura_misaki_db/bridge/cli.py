@@ -150,10 +150,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("lint", help="check the migration scripts (numbering, chain, downgrades, imports)",
                        description="Check every migration: four-digit ids consecutive from 0001, file name "
                        "<id>_<slug>.py, one head, a linear chain, ids that fit varchar(32), a real downgrade, "
-                       "no import of the live models. Exit 0 when clean, 3 with one line per finding.",
+                       "no import of the live models; then the safety rules on every revision after 0007 (rule "
+                       "id, why, the guide's safe pattern; MIGRATION_GUIDE.md section 11). The same checks as `nakamura-db "
+                       "lint`. Exit 0 when clean or only warnings / reviewed findings, 3 otherwise.",
                        epilog="example:\n  baseline-bridge lint\n\n" + EXIT_CODES, formatter_class=fmt)
     p.add_argument("--versions", metavar="DIR", help="versions directory to check (default: the installed one)")
     p.add_argument("--json", action="store_true", help="print findings as JSON")
+    p.add_argument("--database-url", metavar="URL",
+                   help="also say what each operation of a pending revision would do to this database (a copy "
+                        "of production, or production: read-only, ACCESS SHARE locks only): rows a drop loses, "
+                        "NULLs a NOT NULL rejects, values a narrower type rejects, orphans, table size")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
 
     add_check_app_parser(sub)
@@ -249,7 +255,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     # The same check as `nakamura-db lint`; kept here for the commands people know.
     from nakamura_misaki_db.authoring.lint_command import run_lint
 
-    return run_lint(args.versions, as_json=args.json)
+    return run_lint(args.versions, as_json=args.json, database_url=args.database_url)
 
 
 COMMANDS = {"status": cmd_status, "plan": cmd_plan, "apply": cmd_apply, "demo": cmd_demo, "lint": cmd_lint,
