@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import io
+import logging
 import sys
 import traceback
 from collections.abc import Iterator, Sequence
@@ -84,11 +85,19 @@ class _Recorder:
 
     def __init__(self, labels: dict[tuple[str, str], Sequence[str] | None] | None = None) -> None:
         self.buffer = io.StringIO()
-        self.context = MigrationContext.configure(
-            dialect_name="postgresql",
-            opts={"as_sql": True, "output_buffer": self.buffer, "literal_binds": True,
-                  "transactional_ddl": True},
-        )
+        # Alembic announces every context it configures ("Generating static SQL"): nothing is
+        # generated for anyone here, so the deploy's log does not say so.
+        chatter = logging.getLogger("alembic.runtime.migration")
+        saved = chatter.level
+        chatter.setLevel(logging.WARNING)
+        try:
+            self.context = MigrationContext.configure(
+                dialect_name="postgresql",
+                opts={"as_sql": True, "output_buffer": self.buffer, "literal_binds": True,
+                      "transactional_ddl": True},
+            )
+        finally:
+            chatter.setLevel(saved)
         for (schema, name), known in (labels or {}).items():
             pg_enum_offline.remember(self.context, schema, name, known)
         self._capture: Capture | None = None

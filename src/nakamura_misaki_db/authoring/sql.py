@@ -147,7 +147,8 @@ def parse(capture: Capture) -> Parsed:
             if body is None or language != "plpgsql":
                 add(node, origin.sql, origin, 0, False, False)
                 continue
-            guards += [Guard(m["rule"], m["object"], len(statements)) for m in GUARD_LINE.finditer(body)]
+            guards += [Guard(m["rule"], m["object"].removeprefix("public."), len(statements))
+                       for m in GUARD_LINE.finditer(body)]
             written_by_pgenum = "PGEnum" in body
             for kind, query, conditional, commits in _plpgsql(body):
                 if kind == "dynamic":

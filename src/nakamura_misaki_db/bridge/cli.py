@@ -17,7 +17,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from nakamura_misaki_db.appcheck.cli import add_parser as add_check_app_parser
 from nakamura_misaki_db.appcheck.cli import cmd_check_app
 from nakamura_misaki_db.connect.connection import connect, describe_sql_error
-from nakamura_misaki_db.connect.errors import EXIT_ERROR, EXIT_OK, EXIT_REFUSED, BadInput, MigrationError
+from nakamura_misaki_db.connect.errors import (
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_REFUSED,
+    BadInput,
+    MigrationError,
+    refusal_from,
+)
 from nakamura_misaki_db.connect.locking import is_lock_timeout, lock_timeout_message
 from nakamura_misaki_db.connect.resolve import resolve_database_url
 from nakamura_misaki_db.connect.urls import DatabaseUrl, candidate_urls, redact
@@ -151,8 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Check every migration: four-digit ids consecutive from 0001, file name "
                        "<id>_<slug>.py, one head, a linear chain, ids that fit varchar(32), a real downgrade, "
                        "no import of the live models; then the safety rules on every revision after 0007 (rule "
-                       "id, why, the guide's safe pattern; MIGRATION_GUIDE.md section 11). The same checks as `nakamura-db "
-                       "lint`. Exit 0 when clean or only warnings / reviewed findings, 3 otherwise.",
+                       "id, why, the guide's safe pattern; MIGRATION_GUIDE.md section 11). The same checks as "
+                       "`nakamura-db lint`. Exit 0 when clean or only warnings / reviewed findings, 3 otherwise.",
                        epilog="example:\n  baseline-bridge lint\n\n" + EXIT_CODES, formatter_class=fmt)
     p.add_argument("--versions", metavar="DIR", help="versions directory to check (default: the installed one)")
     p.add_argument("--json", action="store_true", help="print findings as JSON")
@@ -291,6 +298,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SQLAlchemyError as exc:
         if args.debug:
             traceback.print_exc()
+        refusal = refusal_from(exc)  # a refusal raised in SQL (PGEnum, a guard): exit 3, as every refusal
+        if refusal is not None:
+            return _fail(args, redact(f"refused: {refusal}" + _notes(exc), *secrets), EXIT_REFUSED)
         if is_lock_timeout(exc):
             return _fail(args, lock_timeout_message(exc, getattr(args, "lock_timeout", None)) + _notes(exc),
                          EXIT_ERROR)

@@ -47,6 +47,18 @@ def removed_labels(target: PGEnum, before: tuple[str, ...]) -> tuple[list[str], 
     return removed, merged
 
 
+def _added_by_other(view: RevisionView, target: PGEnum) -> set[str]:
+    """Labels of ``target``'s type that the revision's upgrade adds (when judging its downgrade)."""
+    if view.direction != "downgrade" or view.other is None:
+        return set()
+    out: set[str] = set()
+    for record in view.other.capture.ops:
+        other = getattr(record.op, "target", None)
+        if isinstance(other, PGEnum) and (other.schema, other.signature) == (target.schema, target.signature):
+            out |= set(other.labels) - set(record.labels_before or ())
+    return out
+
+
 def check_enums(view: RevisionView) -> Iterator[Hazard]:
     for record in view.parsed.capture.ops:
         op = record.op
@@ -59,8 +71,13 @@ def check_enums(view: RevisionView) -> Iterator[Hazard]:
             continue  # the type's labels before are unknown here: the deploy's check reads them
         removed, merged = removed_labels(target, record.labels_before)
         if removed:
-            yield Hazard(ENUM_LABEL_REMOVAL, name, shown, "removes " + ", ".join(map(repr, removed)),
-                         [Question("labels", "", None, (target.schema, target.signature, tuple(removed)))])
+            added_here = _added_by_other(view, target)
+            level = WARNING if set(removed) <= added_here else None
+            detail = "removes " + ", ".join(map(repr, removed))
+            if level:  # the downgrade of a revision that adds the label: only rows written since hold it
+                detail += " (added by upgrade(): the rows written since)"
+            yield Hazard(ENUM_LABEL_REMOVAL, name, shown, detail,
+                         [Question("labels", "", None, (target.schema, target.signature, tuple(removed)))], level)
         if merged:
             yield Hazard(ENUM_REBUILD, name, shown,
                          "merges " + ", ".join(f"{old!r} into {new!r}" for old, new in merged.items()))
