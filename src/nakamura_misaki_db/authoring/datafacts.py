@@ -136,7 +136,8 @@ class Facts:
     def _conditions(self, q: Question) -> list[tuple[str, str, str]]:
         """(table, SQL condition or '' for every row, wording) for a question answered by a table pass."""
         if q.kind == "rows":
-            return [(q.table, "", "row(s) would be lost")] if self._regclass(q.table) else []
+            wording = str(q.extra or "row(s) would be lost")  # extra: another wording (an ADD that fails)
+            return [(q.table, "", wording)] if self._regclass(q.table) else []
         if q.kind == "values" and q.column:
             cond = self._value_condition(q.table, q.column)
             return [] if cond is None else [(q.table, cond, f"value(s) in {q.table}.{q.column} would be lost")]

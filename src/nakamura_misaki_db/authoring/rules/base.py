@@ -30,7 +30,8 @@ class Question:
     table: str
     column: str | None = None
     extra: Any = None  # misfits: the new type; labels: (type, labels); orphans: (cols, parent, pcols);
-    # violations: the CHECK expression; lock: "rewrite" | "scan" | "build"
+    # violations: the CHECK expression; lock: "rewrite" | "scan" | "build"; rows: a wording other than
+    # "row(s) would be lost"
 
 
 @dataclass

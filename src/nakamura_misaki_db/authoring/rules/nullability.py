@@ -41,7 +41,7 @@ def check_added(view: RevisionView) -> Iterator[Hazard]:
         if ConstrType.CONSTR_NOTNULL in kinds and not kinds & {ConstrType.CONSTR_DEFAULT, ConstrType.CONSTR_IDENTITY,
                                                               ConstrType.CONSTR_GENERATED}:
             yield Hazard(NOT_NULL_NO_DEFAULT, f"{table}.{cmd.def_.colname}", shorten(sql.text), "",
-                         [Question("rows", table)])
+                         [Question("rows", table, None, "row(s) would have no value: the ADD fails on the first")])
 
 
 def _not_null_checks(parsed: Parsed) -> Iterator[tuple[str, str, str, int]]:
