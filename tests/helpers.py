@@ -419,11 +419,12 @@ def draft_files(name: str) -> list[Path]:
     return files
 
 
-def with_drafts(dest: Path, *names: str, texts: dict[str, str] | None = None) -> Path:
+def with_drafts(dest: Path, *names: str, texts: dict[str, str] | None = None, sources: bool = False) -> Path:
     """A copy of the migration setup in ``dest`` whose chain is this release's plus the drafts, as the
     next revisions (renumbered from the scripts' head: the drafts say 0008 on top of 0007). ``texts``:
-    draft name -> its text, to use instead of the file (a variant made by a test). Returns the copy."""
-    copy = copy_repository(dest)
+    draft name -> its text, to use instead of the file (a variant made by a test). ``sources``: src/ too
+    (``nakamura-init-db`` run with PYTHONPATH=<copy>/src deploys the copy's chain). Returns the copy."""
+    copy = copy_repository(dest, sources=sources)
     versions = copy / "alembic" / "versions"
     prev, number = head_revision(), int(next_revision_number())
     for name in names:
