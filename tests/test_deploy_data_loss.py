@@ -204,3 +204,31 @@ def test_a_downgrade_dropping_values_is_refused_unless_reviewed(tmp_path: Path, 
     result = _alembic(copy, with_tasks, "downgrade", "-1")
     assert result.returncode == 0, result.stdout + result.stderr
     assert version_rows(with_tasks) == [head_revision()]
+
+
+# -- transactions: one per later revision, one for a run through the bridged chain -----------------------
+
+def test_later_revisions_commit_one_by_one_so_a_validate_does_not_share_its_adds_lock(tmp_path: Path) -> None:
+    copy = with_drafts(tmp_path / "copy", "S12_validate_later")
+    sql = _alembic(copy, None, "upgrade", f"{head_revision()}:head", "--sql")
+    assert sql.returncode == 0, sql.stderr
+    add, validate = sql.stdout.index("NOT VALID"), sql.stdout.index("VALIDATE CONSTRAINT")
+    assert sql.stdout.count("BEGIN;") == sql.stdout.count("COMMIT;") == 2
+    assert add < sql.stdout.index("COMMIT;") < validate  # the ADD's revision commits before the VALIDATE's
+    # A run through the bridged chain stays one transaction (its refusals say "Nothing was changed").
+    whole = _alembic(copy, None, "upgrade", "head", "--sql")
+    assert whole.returncode == 0, whole.stderr
+    assert whole.stdout.count("BEGIN;") == whole.stdout.count("COMMIT;") == 1
+
+
+def test_a_refusal_in_the_bridged_chain_rolls_back_the_revisions_before_it(make_db: Callable[[], URL]) -> None:
+    url = make_db()
+    upgrade(url, "0002")
+    # not 0006's notifications: 0003-0005 run first, and must not stay
+    execute_sql(url, "CREATE TABLE notifications (notification_id uuid PRIMARY KEY)")
+    before = fingerprint(url)
+    result = run([str(BIN / "nakamura-init-db")], url)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "notifications" in result.stderr and "Nothing was changed" in result.stderr
+    assert "Committed before the failure" not in result.stderr
+    assert fingerprint(url) == before

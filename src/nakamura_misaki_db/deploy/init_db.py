@@ -158,8 +158,15 @@ def run(url: DatabaseUrl, lock_timeout: str | None = None) -> Outcome:
     try:
         command.upgrade(cfg, "head")
     except Exception as exc:
-        # Each revision commits on its own (transaction_per_migration): say which ones did.
+        # A run of later revisions commits each one (transaction_per_migration): say which ones did. The
+        # steps reported applied are only those the database holds (a run through 0001-0007 rolled back whole).
         done = [",".join(to) for _, to in applied]
+        try:
+            with connect(url) as conn:
+                at = ",".join(read_version(conn) or ())
+        except Exception:  # the database is gone too: say nothing rather than guess
+            at = ""
+        done = done[:done.index(at) + 1] if at in done else []
         if done:
             exc.add_note(f"Committed before the failure: {', '.join(done)}; the database is at {done[-1]} "
                          "(the next deploy resumes from there).")
