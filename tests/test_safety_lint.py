@@ -329,3 +329,33 @@ def test_for_an_applied_revision_the_data_aware_lint_counts_its_downgrade(
     facts = _facts(result)
     assert facts[("downgrade()", "type-narrow", "tasks.assignee_user_id")] == [
         "2 value(s) in tasks.assignee_user_id do not fit varchar(50)"]
+
+
+# -- the guide says what the rules say ------------------------------------------------------------------
+
+GUIDE = (REPO / "MIGRATION_GUIDE.md").read_text(encoding="utf-8")
+
+
+def test_every_rule_is_listed_in_the_guide_and_its_safe_pattern_section_exists() -> None:
+    table = GUIDE[GUIDE.index("### 11.1 What lint checks"):GUIDE.index("### 11.2 ")]
+    for rule in RULES.values():
+        assert f"| `{rule.id}` | {rule.severity} |" in table, rule.id
+        if rule.safe.startswith("MIGRATION_GUIDE.md "):
+            number, _, title = rule.safe.removeprefix("MIGRATION_GUIDE.md ").partition(" ")
+            assert f"\n### {number} {title.strip(chr(34))}\n" in GUIDE, rule.safe
+            assert f"| {number} |" in table.split(f"| `{rule.id}` |")[1].splitlines()[0], rule.id
+
+
+def test_the_guides_concurrent_index_pattern_is_the_linted_draft() -> None:
+    # section 4 shows S09 (run online and offline by the guide's tests, linted here) word for word
+    draft = draft_files("S09_index_concurrently")[0].read_text(encoding="utf-8")
+    body = draft[draft.index("INVALID_DROPPED = "):].strip()
+    section = GUIDE[GUIDE.index("**Big indexes: `CREATE INDEX CONCURRENTLY`**"):]
+    start = section.index("```python\n") + len("```python\n")
+    block = section[start:section.index("\n```\n", start)].strip()
+    assert block == body
+    for name in ["S01_rename_table", "S02_rename_column", "S03_drop_column", "S04_drop_table", "S05_narrow_varchar",
+                 "S06_int_to_bigint", "S07_add_not_null_column", "S08_set_not_null", "S10_fk_not_valid",
+                 "S11_check_not_valid", "S14_data_fix_offline_safe", "S15_enum_label_removal",
+                 "S16_downgrade_keeps_width"]:
+        assert f"`{name}.py`" in GUIDE, name  # each pattern names the draft the tests run

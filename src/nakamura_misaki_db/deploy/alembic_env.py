@@ -114,7 +114,7 @@ def _configure_kwargs() -> dict:
         "process_revision_directives": process_revision_directives,
         "compare_type": True,
         "compare_server_default": True,
-        # One transaction per revision (MIGRATION_GUIDE.md 11.9): a VALIDATE revision must not share
+        # One transaction per revision (MIGRATION_GUIDE.md 11.12): a VALIDATE revision must not share
         # its ADD's lock, and a label added in one revision is usable in the next. The run's lock and
         # lock_timeout are session settings (`_run`, the offline preamble), so every revision has them.
         "transaction_per_migration": True,

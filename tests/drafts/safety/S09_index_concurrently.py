@@ -9,7 +9,7 @@ Why: the "tasks I created" view scans tasks. CREATE INDEX takes a SHARE lock
 concurrent build leaves an INVALID index that IF NOT EXISTS would keep: the DO
 block drops it first (plain DROP INDEX of an invalid index: catalog only, under
 a 5 s lock_timeout). Nothing reads the catalog from Python, so the same SQL runs
-online and comes out of --sql (the guide's section 4 version calls bind.scalar).
+online and comes out of --sql (MIGRATION_GUIDE.md section 4 shows this revision).
 """
 
 from __future__ import annotations

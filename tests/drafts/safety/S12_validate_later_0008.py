@@ -5,9 +5,9 @@ Revises: 0007
 Created: 2026-12-07
 
 Why: as S11, split in two revisions: this one adds the CHECK NOT VALID (catalog
-only), 0009 validates it. Safe only when 0009 runs in a transaction of its own:
-with env.py's transaction_per_migration=False (today) a deploy that applies
-both holds this ADD's ACCESS EXCLUSIVE lock through 0009's scan.
+only), 0009 validates it. Safe because 0009 runs in a transaction of its own:
+env.py commits each revision after 0007 (MIGRATION_GUIDE.md 11.12), so a deploy
+that applies both does not hold this ADD's lock through 0009's scan.
 """
 
 from __future__ import annotations
