@@ -27,7 +27,6 @@ import sys
 from logging.config import fileConfig
 
 from alembic import context
-from alembic.runtime.migration import RevisionStep
 from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 from alembic_utils.pg_extension import PGExtension
@@ -62,7 +61,7 @@ from nakamura_misaki_db.connect.locking import (
 )
 from nakamura_misaki_db.connect.resolve import resolve_database_url
 from nakamura_misaki_db.connect.urls import DatabaseUrl, redact
-from nakamura_misaki_db.deploy.dataloss import refuse_data_loss
+from nakamura_misaki_db.deploy.dataloss import planned_steps, refuse_data_loss
 from nakamura_misaki_db.schema import models
 from nakamura_misaki_db.schema.pg_enum import PGEnum
 
@@ -162,10 +161,8 @@ def _configure(**where) -> None:
     outside = connection is not None and not connection.in_transaction()
     context.configure(**where, **_configure_kwargs())
     migration_context = context.get_context()
-    steps = migration_context._migrations_fn  # what run_migrations will iterate (Alembic's own step function)
     try:
-        run = [] if steps is None else [s for s in steps(migration_context.get_current_heads(), migration_context)
-                                        if isinstance(s, RevisionStep)]
+        run = planned_steps(migration_context)
     except (CommandError, RevisionError):
         # alembic_version names no revision of the chain (a legacy id): the state check refuses it, in its words.
         run = []

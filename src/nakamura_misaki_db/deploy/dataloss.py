@@ -35,17 +35,24 @@ class DataLossRefused(Refused):
     """A step of the run would lose rows or values the database holds; nothing was changed."""
 
 
-def _steps(migration_context: Any) -> list[Any]:
-    """The revision steps this run will take (Alembic's own step function, as run_migrations calls it)."""
+def planned_steps(migration_context: Any) -> list[Any]:
+    """The revision steps an ``upgrade`` or ``downgrade`` run will take (Alembic's own step function, as
+    run_migrations calls it). Empty for any other command: ``check`` or ``revision --autogenerate`` hand in
+    a function that runs the comparison itself, and calling it here would run it twice."""
     from alembic.runtime.migration import RevisionStep
 
-    from nakamura_misaki_db.authoring.safety import judged
-
     function = getattr(migration_context, "_migrations_fn", None)
-    if function is None:
+    if function is None or getattr(function, "__module__", None) != "alembic.command" or getattr(
+            function, "__name__", None) not in ("upgrade", "downgrade"):
         return []
     steps = function(migration_context.get_current_heads(), migration_context)
-    return [s for s in steps if isinstance(s, RevisionStep) and judged(s.revision.revision)]
+    return [s for s in steps if isinstance(s, RevisionStep)]
+
+
+def _steps(migration_context: Any) -> list[Any]:
+    from nakamura_misaki_db.authoring.safety import judged
+
+    return [s for s in planned_steps(migration_context) if judged(s.revision.revision)]
 
 
 def losses(connection: Any, migration_context: Any, *, allow_data_loss: bool = False) -> list[str]:
