@@ -232,3 +232,26 @@ def test_a_refusal_in_the_bridged_chain_rolls_back_the_revisions_before_it(make_
     assert "notifications" in result.stderr and "Nothing was changed" in result.stderr
     assert "Committed before the failure" not in result.stderr
     assert fingerprint(url) == before
+
+
+# -- the guide's patterns (MIGRATION_GUIDE.md 11.3-11.11) deploy online and offline ------------------------
+
+SAFE = ["S01_rename_table", "S02_rename_column", "S03_drop_column", "S04_drop_table", "S05_narrow_varchar",
+        "S06_int_to_bigint", "S07_add_not_null_column", "S08_set_not_null", "S09_index_concurrently",
+        "S10_fk_not_valid", "S11_check_not_valid", "S12_validate_later", "S13_sa_imported",
+        "S14_data_fix_offline_safe", "S15_enum_label_removal", "S16_downgrade_keeps_width"]
+
+
+@pytest.mark.parametrize("name", SAFE)
+def test_a_safe_pattern_deploys_over_rows_goes_down_and_up_again_and_renders_offline(
+        name: str, tmp_path: Path, with_tasks: URL) -> None:
+    copy = with_drafts(tmp_path / "copy", name)
+    old = head_revision()
+    offline = _alembic(copy, None, "upgrade", f"{old}:head", "--sql")
+    assert offline.returncode == 0, offline.stderr
+    assert "COMMIT;" in offline.stdout
+    for step in (("upgrade", "head"), ("downgrade", old), ("upgrade", "head")):
+        result = _alembic(copy, with_tasks, *step)
+        assert result.returncode == 0, (step, result.stdout + result.stderr)
+    assert version_rows(with_tasks) != [old]
+    assert scalar(with_tasks, "SELECT count(*) FROM tasks") == TASKS
