@@ -504,3 +504,33 @@ def make_invalid_index(url: URL, create_sql: str) -> None:
     holder.close()
     builder.close()
     assert failed == ["57014"], failed  # query_canceled: the build stopped half-way
+
+
+DRAFTS = REPO / "tests" / "drafts" / "safety"
+
+
+def draft_files(name: str) -> list[Path]:
+    """The draft(s) of ``name`` (``H03_drop_column``; S12 is a pair), in revision order."""
+    files = sorted(DRAFTS.glob(f"{name}.py")) or sorted(DRAFTS.glob(f"{name}_0*.py"))
+    assert files, f"no draft {name} in {DRAFTS}"
+    return files
+
+
+def with_drafts(dest: Path, *names: str, texts: dict[str, str] | None = None, sources: bool = False) -> Path:
+    """A copy of the migration setup in ``dest`` whose chain is this release's plus the drafts, as the
+    next revisions (renumbered from the scripts' head: the drafts say 0008 on top of 0007). ``texts``:
+    draft name -> its text, to use instead of the file (a variant made by a test). ``sources``: src/ too
+    (``nakamura-init-db`` run with PYTHONPATH=<copy>/src deploys the copy's chain). Returns the copy."""
+    copy = copy_repository(dest, sources=sources)
+    versions = copy / "alembic" / "versions"
+    prev, number = head_revision(), int(next_revision_number())
+    for name in names:
+        for path in draft_files(name):
+            text = (texts or {}).get(name) or path.read_text(encoding="utf-8")
+            rev = f"{number:04d}"
+            text = re.sub(r'^revision: str = "\d{4}"', f'revision: str = "{rev}"', text, flags=re.M)
+            text = re.sub(r'^down_revision: str \| None = "\d{4}"', f'down_revision: str | None = "{prev}"', text,
+                          flags=re.M)
+            (versions / f"{rev}_{name.lower()}.py").write_text(text, encoding="utf-8")
+            prev, number = rev, number + 1
+    return copy

@@ -88,7 +88,11 @@ def test_upgrade_head_sql_needs_no_database(tmp_path: Path) -> None:
     result = offline("upgrade", "head", "--sql", env={"NAKAMURA_DB_EMBEDDED_DIR": str(embedded)})
     assert result.returncode == 0, result.stderr
     sql = result.stdout
-    assert sql.lstrip().startswith("BEGIN;") and sql.rstrip().endswith("COMMIT;")
+    # Session settings first, then one transaction (the bridged chain 0001-0007 is all or nothing:
+    # MIGRATION_GUIDE.md 11.12; later revisions alone get one each), then the unlock.
+    assert sql.lstrip().startswith("SET search_path = public;")
+    assert sql.rstrip().endswith(f"COMMIT;\n\nSELECT pg_advisory_unlock({MIGRATION_LOCK_KEY});")
+    assert sql.count("BEGIN;") == sql.count("COMMIT;") == 1
     assert EMPTY_DATABASE_HEADER in sql
     for prev, rev in zip(["", *CHAIN], CHAIN, strict=False):
         assert f"-- Running upgrade {prev} -> {rev}" in sql
@@ -127,9 +131,11 @@ def test_the_script_takes_the_migration_lock_and_the_lock_timeout(tmp_path: Path
     result = offline("-x", "lock_timeout=30s", "upgrade", "head", "--sql")
     assert result.returncode == 0, result.stderr
     lines = [ln for ln in result.stdout.splitlines() if ln.strip()]
-    # (and pins the schema, as every online connection does)
-    assert lines[:5] == ["BEGIN;", "SET LOCAL search_path = public;", "SET LOCAL lock_timeout = '10min';",
-                         f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY});", "SET LOCAL lock_timeout = '30s';"]
+    # (and pins the schema, as every online connection does). Session settings, before the first
+    # BEGIN: they must last through every revision's own transaction.
+    assert lines[:5] == ["SET search_path = public;", "SET lock_timeout = '10min';",
+                         f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY});", "SET lock_timeout = '30s';", "BEGIN;"]
+    assert lines[-1] == f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY});"
 
 
 def test_a_bad_lock_timeout_is_refused_offline_too() -> None:

@@ -12,6 +12,11 @@ with its meaning, for good; a new need is a new name.
   ``op.replace_entity``, ``op.drop_entity``), see MIGRATION_GUIDE.md section 3.
 - ``take_migration_lock(bind)``: take the run's advisory lock (and ``lock_timeout``) again after
   an ``autocommit_block()`` committed the transaction that held it (guide section 4).
+- ``refuse_when(op, rule, obj, count_sql, message, allow=False)``: before a step that would lose
+  data, refuse (exit 3, nothing of the revision changed) when ``count_sql`` counts any row; online
+  and in ``--sql`` alike, and lint and the deploy take it as the reviewed check for ``rule obj``
+  (MIGRATION_GUIDE.md section 11). ``allow=True`` (e.g. ``kw.get("allow_data_loss")`` in a
+  downgrade) writes nothing.
 - ``baseline_upgrade(op)`` / ``baseline_downgrade(op, **kw)``: revision ``0001`` (the guarded
   baseline, online or ``--sql``).
 - ``guarded_upgrade(op, "NNNN")`` / ``guarded_downgrade(op, "NNNN", **kw)``: a revision whose
@@ -35,6 +40,7 @@ __all__ = [
     "baseline_upgrade",
     "guarded_downgrade",
     "guarded_upgrade",
+    "refuse_when",
     "take_migration_lock",
 ]
 
@@ -88,3 +94,15 @@ def guarded_downgrade(op: Any, revision: str, **kw: Any) -> None:
         guarded.emit_offline(op.get_context(), guarded.offline_downgrade(schema))
     else:
         guarded.downgrade(op.get_bind(), schema, allow_data_loss=_allow_data_loss(kw))
+
+
+def refuse_when(op: Any, rule: str, obj: str, count_sql: str, message: str, *, allow: bool = False) -> None:
+    """Refuse the rest of this revision when ``count_sql`` (one count) is above 0 (see the module's docstring)."""
+    import sqlalchemy as sa
+
+    from nakamura_misaki_db.authoring.guards import guard_sql
+
+    if allow:
+        return
+    # Colons escaped: text() would read ":name" in the SQL or the message as a bind parameter.
+    op.execute(sa.text(guard_sql(rule, obj, count_sql, message).replace(":", "\\:")))

@@ -61,7 +61,9 @@ _UPDATE = re.compile(r"\bUPDATE\s+(?:ONLY\s+)?[\w.\"]+(?:\s+(?:AS\s+)?\w+)?\s+SE
 _DELETE = re.compile(r"\bDELETE\s+FROM\b", re.IGNORECASE)
 _WHERE = re.compile(r"\bWHERE\b", re.IGNORECASE)
 # A DO block that looks before it acts: IF [NOT] EXISTS (SELECT ... FROM pg_...).
-_GUARDED_DO = re.compile(r"\bDO\b.*\bIF\s+(?:NOT\s+)?EXISTS\s*\(", re.IGNORECASE | re.DOTALL)
+# A DO block whose IF tests the catalog with [NOT] EXISTS (...), alone or with other conditions
+# ("IF {NOT_NULL_YET} AND NOT EXISTS (" in an f-string: the part before EXISTS is not literal).
+_GUARDED_DO = re.compile(r"\bDO\b.*\bIF\b[^;]*?\bEXISTS\s*\(", re.IGNORECASE | re.DOTALL)
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 _LITERAL = re.compile(r"'(?:[^']|'')*'")
 _PLACEHOLDER = "__value__"

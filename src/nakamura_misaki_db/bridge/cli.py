@@ -17,7 +17,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from nakamura_misaki_db.appcheck.cli import add_parser as add_check_app_parser
 from nakamura_misaki_db.appcheck.cli import cmd_check_app
 from nakamura_misaki_db.connect.connection import connect, describe_sql_error
-from nakamura_misaki_db.connect.errors import EXIT_ERROR, EXIT_OK, EXIT_REFUSED, BadInput, MigrationError
+from nakamura_misaki_db.connect.errors import (
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_REFUSED,
+    BadInput,
+    MigrationError,
+    refusal_from,
+)
 from nakamura_misaki_db.connect.locking import is_lock_timeout, lock_timeout_message
 from nakamura_misaki_db.connect.resolve import resolve_database_url
 from nakamura_misaki_db.connect.urls import DatabaseUrl, candidate_urls, redact
@@ -159,10 +166,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("lint", help="check the migration scripts (numbering, chain, downgrades, imports)",
                        description="Check every migration: four-digit ids consecutive from 0001, file name "
                        "<id>_<slug>.py, one head, a linear chain, ids that fit varchar(32), a real downgrade, "
-                       "no import of the live models. Exit 0 when clean, 3 with one line per finding.",
+                       "no import of the live models; then the safety rules on every revision after 0007 (rule "
+                       "id, why, the guide's safe pattern; MIGRATION_GUIDE.md section 11). The same checks as "
+                       "`nakamura-db lint`. Exit 0 when clean or only warnings / reviewed findings, 3 otherwise.",
                        epilog="example:\n  baseline-bridge lint\n\n" + EXIT_CODES, formatter_class=fmt)
     p.add_argument("--versions", metavar="DIR", help="versions directory to check (default: the installed one)")
     p.add_argument("--json", action="store_true", help="print findings as JSON")
+    p.add_argument("--database-url", metavar="URL",
+                   help="also say what each operation of a pending revision would do to this database (a copy "
+                        "of production, or production: read-only, ACCESS SHARE locks only): rows a drop loses, "
+                        "NULLs a NOT NULL rejects, values a narrower type rejects, orphans, table size")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
 
     add_check_app_parser(sub)
@@ -260,7 +273,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     # The same check as `nakamura-db lint`; kept here for the commands people know.
     from nakamura_misaki_db.authoring.lint_command import run_lint
 
-    return run_lint(args.versions, as_json=args.json)
+    return run_lint(args.versions, as_json=args.json, database_url=args.database_url)
 
 
 COMMANDS = {"status": cmd_status, "plan": cmd_plan, "apply": cmd_apply, "demo": cmd_demo, "lint": cmd_lint,
@@ -296,6 +309,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SQLAlchemyError as exc:
         if args.debug:
             traceback.print_exc()
+        refusal = refusal_from(exc)  # a refusal raised in SQL (PGEnum, a guard): exit 3, as every refusal
+        if refusal is not None:
+            return _fail(args, redact(f"refused: {refusal}" + _notes(exc), *secrets), EXIT_REFUSED)
         if is_lock_timeout(exc):
             return _fail(args, lock_timeout_message(exc, getattr(args, "lock_timeout", None)) + _notes(exc),
                          EXIT_ERROR)

@@ -48,3 +48,19 @@ class LockTimeout(MigrationError):
     """A lock could not be taken within ``lock_timeout``."""
 
     exit_code = EXIT_ERROR
+
+
+# The SQLSTATE a refusal raised by SQL carries (revision_api.refuse_when's guards, PGEnum's
+# rebuild): class "NM" is ours, no PostgreSQL code uses it. Online it reaches us as a database
+# error; `refusal_from` turns it back into a Refused, so every entry point exits 3 with "refused:".
+REFUSAL_SQLSTATE = "NM001"
+
+
+def refusal_from(exc: BaseException) -> Refused | None:
+    """The ``Refused`` a database error stands for (SQLSTATE ``NM001``), else None."""
+    orig = getattr(exc, "orig", None) or exc
+    if getattr(orig, "sqlstate", None) != REFUSAL_SQLSTATE:
+        return None
+    diag = getattr(orig, "diag", None)
+    message = getattr(diag, "message_primary", None) or str(orig).strip().splitlines()[0]
+    return Refused(message.removeprefix("refused: "))

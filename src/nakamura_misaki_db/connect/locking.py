@@ -54,6 +54,33 @@ def set_local(conn: Connection, name: str, value: str) -> None:
     conn.execute(sa.text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
 
 
+def set_session_settings(conn: Connection, *, lock_timeout: str | None = None, search_path: str = "public") -> None:
+    """``lock_timeout`` and ``search_path`` for the whole session, committed at once.
+
+    A deploy commits after every revision (``transaction_per_migration``): a ``SET LOCAL``
+    would end with the first revision's transaction, and every later revision would wait for
+    locks forever. Session settings last until ``reset_session_settings`` or the session ends.
+    """
+    import sqlalchemy as sa
+
+    with conn.begin():
+        conn.execute(sa.text("SELECT set_config('lock_timeout', :v, false)"), {"v": lock_timeout_setting(lock_timeout)})
+        conn.execute(sa.text("SELECT set_config('search_path', :v, false)"), {"v": search_path})
+
+
+def reset_session_settings(conn: Connection) -> None:
+    import sqlalchemy as sa
+
+    try:
+        if conn.in_transaction():
+            conn.rollback()
+        with conn.begin():
+            conn.execute(sa.text("RESET lock_timeout"))
+            conn.execute(sa.text("RESET search_path"))
+    except sa.exc.SQLAlchemyError:
+        pass  # the session is gone, and its settings with it
+
+
 def is_lock_timeout(exc: BaseException) -> bool:
     orig = getattr(exc, "orig", exc)
     return getattr(orig, "sqlstate", None) == "55P03"  # lock_not_available

@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import io
 import logging
+import sys
 from logging.config import fileConfig
 
 from alembic import context
+from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 from alembic_utils.pg_extension import PGExtension
 from alembic_utils.replaceable_entity import register_entities
@@ -36,7 +38,14 @@ from nakamura_misaki_db.authoring import autogen_checks
 from nakamura_misaki_db.authoring.autogen import process_revision_directives
 from nakamura_misaki_db.catalog.state import DbKind, other_version_note, read_state
 from nakamura_misaki_db.connect.connection import TARGET_SCHEMA, connect, describe_sql_error
-from nakamura_misaki_db.connect.errors import LegacyVersionError, LockTimeout, MigrationError
+from nakamura_misaki_db.connect.errors import (
+    EXIT_REFUSED,
+    LegacyVersionError,
+    LockTimeout,
+    MigrationError,
+    Refused,
+    refusal_from,
+)
 from nakamura_misaki_db.connect.locking import (
     MIGRATION_LOCK_KEY,
     hold_migration_lock,
@@ -45,11 +54,14 @@ from nakamura_misaki_db.connect.locking import (
     lock_timeout_setting,
     lock_wait_setting,
     release_migration_lock,
+    reset_session_settings,
     set_local,
+    set_session_settings,
     take_migration_lock,
 )
 from nakamura_misaki_db.connect.resolve import resolve_database_url
 from nakamura_misaki_db.connect.urls import DatabaseUrl, redact
+from nakamura_misaki_db.deploy.dataloss import planned_steps, refuse_data_loss
 from nakamura_misaki_db.schema import models
 from nakamura_misaki_db.schema.pg_enum import PGEnum
 
@@ -101,7 +113,10 @@ def _configure_kwargs() -> dict:
         "process_revision_directives": process_revision_directives,
         "compare_type": True,
         "compare_server_default": True,
-        "transaction_per_migration": False,
+        # One transaction per revision (MIGRATION_GUIDE.md 11.12): a VALIDATE revision must not share
+        # its ADD's lock, and a label added in one revision is usable in the next. The run's lock and
+        # lock_timeout are session settings (`_run`, the offline preamble), so every revision has them.
+        "transaction_per_migration": True,
         "on_version_apply": _record_step,
     }
 
@@ -192,14 +207,44 @@ def _run(connection) -> None:
     if held:
         hold_migration_lock(connection)
     try:
+        if held:
+            set_session_settings(connection, lock_timeout=_option("lock_timeout"), search_path=TARGET_SCHEMA)
         _run_locked(connection)
     finally:
         if held:
+            reset_session_settings(connection)
             release_migration_lock(connection)
 
 
+def _configure(**where) -> None:
+    """``context.configure``: one transaction per revision for an upgrade of later revisions only; one for the
+    whole run of a downgrade, or of an upgrade that takes any revision of the bridged chain (0001-0007).
+
+    A downgrade stays all or nothing: it is rare, run by an operator, and a refusal in its last step
+    (a guarded downgrade) must leave the database where it was, not half way down. The bridged chain's
+    revisions refuse a different object in their own words, "Nothing was changed", which holds only if
+    the revisions before them in the run roll back too (MIGRATION_GUIDE.md 11.12).
+    """
+    from nakamura_misaki_db.authoring.safety import judged
+
+    connection = where.get("connection")
+    outside = connection is not None and not connection.in_transaction()
+    context.configure(**where, **_configure_kwargs())
+    migration_context = context.get_context()
+    try:
+        run = planned_steps(migration_context)
+    except (CommandError, RevisionError):
+        # alembic_version names no revision of the chain (a legacy id): the state check refuses it, in its words.
+        run = []
+    single = any(not step.is_upgrade or not judged(step.revision.revision) for step in run)
+    if outside and connection.in_transaction():
+        connection.rollback()  # reading the version autobegan one: Alembic would take it for the caller's
+    if single:
+        context.configure(**where, **{**_configure_kwargs(), "transaction_per_migration": False})
+
+
 def _run_locked(connection) -> None:
-    context.configure(connection=connection, **_configure_kwargs())
+    _configure(connection=connection)
     with context.begin_transaction():
         take_migration_lock(connection, lock_timeout=_option("lock_timeout"))
         # Connections handed in by tools were not opened by us: pin the schema here too, so
@@ -207,7 +252,30 @@ def _run_locked(connection) -> None:
         # (version_table_schema is not set: autogenerate would then see alembic_version as a table.)
         set_local(connection, "search_path", TARGET_SCHEMA)
         _guard_state(connection)
-        context.run_migrations(allow_data_loss=(_option("allow_data_loss") or "").lower() == "true")
+        refuse_data_loss(connection, context.get_context(), allow_data_loss=_allow_data_loss())
+        context.run_migrations(allow_data_loss=_allow_data_loss())
+
+
+def _allow_data_loss() -> bool:
+    return (_option("allow_data_loss") or "").lower() == "true"
+
+
+def _from_alembic_cli() -> bool:
+    """Run by the ``alembic`` command line (its parsed arguments name the command)."""
+    return getattr(context.config.cmd_opts, "cmd", None) is not None
+
+
+def _refused(exc: MigrationError, url: DatabaseUrl | None) -> CommandError:
+    """What a MigrationError becomes; a refusal under the ``alembic`` CLI exits 3 here instead.
+
+    The CLI turns every CommandError into exit 255; the README's contract is exit 3 for a refusal,
+    as from nakamura-init-db and baseline-bridge (which read the exit code from the cause).
+    """
+    message = redact(str(exc), url)
+    if isinstance(exc, Refused) and _from_alembic_cli():
+        print(f"refused: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_REFUSED)
+    return CommandError(message)
 
 
 def _database_url() -> DatabaseUrl:
@@ -232,8 +300,11 @@ def run_migrations_online() -> None:
         with connect(url) as connection:
             _run(connection)
     except MigrationError as exc:
-        raise CommandError(redact(str(exc), url)) from exc
+        raise _refused(exc, url) from exc
     except SQLAlchemyError as exc:
+        refusal = refusal_from(exc)  # raised in SQL: a guard (refuse_when) or PGEnum's rebuild
+        if refusal is not None:
+            raise _refused(refusal, url) from refusal
         if is_lock_timeout(exc):
             raise CommandError(lock_timeout_message(exc, _option("lock_timeout"))) from LockTimeout(
                 "lock timeout"
@@ -266,19 +337,22 @@ def run_migrations_offline() -> None:
     """
     # paramstyle "named": with psycopg's "format" style the compiler would double
     # every '%' (PL/pgSQL format('%I')), which psql would then run as written.
-    context.configure(url="postgresql+psycopg://", literal_binds=True, dialect_opts={"paramstyle": "named"},
-                      **_configure_kwargs())
+    _configure(url="postgresql+psycopg://", literal_binds=True, dialect_opts={"paramstyle": "named"})
     try:
         wait = lock_wait_setting()
         timeout = lock_timeout_setting(_option("lock_timeout"))
+        # Session settings, before the first revision's BEGIN: each revision is its own
+        # transaction, and these must hold for all of them (a SET LOCAL would end at the first
+        # COMMIT). psql ending, or failing with ON_ERROR_STOP, ends the session and the lock.
+        context.execute(f"SET search_path = {TARGET_SCHEMA}")
+        context.execute(f"SET lock_timeout = '{wait}'")  # validated durations: no quoting issue
+        context.execute(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")
+        context.execute(f"SET lock_timeout = '{timeout}'")
         with context.begin_transaction():
-            context.execute(f"SET LOCAL search_path = {TARGET_SCHEMA}")
-            context.execute(f"SET LOCAL lock_timeout = '{wait}'")  # validated durations: no quoting issue
-            context.execute(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
-            context.execute(f"SET LOCAL lock_timeout = '{timeout}'")
-            context.run_migrations(allow_data_loss=(_option("allow_data_loss") or "").lower() == "true")
+            context.run_migrations(allow_data_loss=_allow_data_loss())
+        context.execute(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")
     except MigrationError as exc:
-        raise CommandError(str(exc)) from exc
+        raise _refused(exc, None) from exc
 
 
 def run() -> None:

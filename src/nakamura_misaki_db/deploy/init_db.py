@@ -169,7 +169,22 @@ def run(url: DatabaseUrl, lock_timeout: str | None = None, allow_event_triggers:
     cfg.attributes["preflight_notes"] = notes if notes is not None else []
     if allow_event_triggers:
         cfg.attributes["allow_event_trigger"] = ",".join(allow_event_triggers)
-    command.upgrade(cfg, "head")
+    try:
+        command.upgrade(cfg, "head")
+    except Exception as exc:
+        # A run of later revisions commits each one (transaction_per_migration): say which ones did. The
+        # steps reported applied are only those the database holds (a run through 0001-0007 rolled back whole).
+        done = [",".join(to) for _, to in applied]
+        try:
+            with connect(url) as conn:
+                at = ",".join(read_version(conn) or ())
+        except Exception:  # the database is gone too: say nothing rather than guess
+            at = ""
+        done = done[:done.index(at) + 1] if at in done else []
+        if done:
+            exc.add_note(f"Committed before the failure: {', '.join(done)}; the database is at {done[-1]} "
+                         "(the next deploy resumes from there).")
+        raise
     with connect(url) as conn:
         head = ",".join(read_version(conn) or ())
     if not applied:
@@ -219,15 +234,19 @@ def _fail_unexpected(exc: Exception, url: DatabaseUrl | None, debug: bool) -> in
     from nakamura_misaki_db.connect.connection import describe_sql_error
 
     if isinstance(exc, SQLAlchemyError):
-        return _fail(describe_sql_error(exc, url), exc, EXIT_ERROR, debug)
+        return _fail(describe_sql_error(exc, url), exc, EXIT_ERROR, debug, exc)
     if not isinstance(exc, CommandError):
         return _fail(redact(f"{type(exc).__name__}: {exc}", url), exc, EXIT_ERROR, debug)
     cause = exc.__cause__
     code = cause.exit_code if isinstance(cause, MigrationError) else EXIT_ERROR
-    return _fail(redact(str(exc), url), cause, code, debug)
+    return _fail(redact(str(exc), url), cause, code, debug, exc)
 
 
-def _fail(message: str, cause: BaseException | None, code: int, debug: bool) -> int:
+def _fail(message: str, cause: BaseException | None, code: int, debug: bool,
+          raised: BaseException | None = None) -> int:
+    notes = [n for e in (raised, cause) if e is not None for n in getattr(e, "__notes__", [])]
+    if notes:
+        message = f"{message} {' '.join(dict.fromkeys(notes))}"
     if debug:
         traceback.print_exc(file=sys.stderr)
         print(message, file=sys.stderr)  # in full, every line

@@ -70,12 +70,19 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=fmt,
         description="Check every migration: four-digit ids consecutive from 0001, file name <id>_<slug>.py, "
                     "one head, a linear chain, ids that fit varchar(32), a real downgrade, no import of the "
-                    "live models, and statements that survive a second run. The same checks as "
-                    "`baseline-bridge lint`. Exit 0 when clean, 3 with one line per finding.",
-        epilog="examples:\n  nakamura-db lint\n  nakamura-db lint --versions alembic/versions --json\n\n"
+                    "live models, and statements that survive a second run; then the safety rules on every "
+                    "revision after 0007: what loses data or blocks writers, each finding with its rule id, "
+                    "why, and the guide's safe pattern (MIGRATION_GUIDE.md section 11). The same checks as "
+                    "`baseline-bridge lint`. Exit 0 when clean or only warnings / reviewed findings, 3 otherwise.",
+        epilog="examples:\n  nakamura-db lint\n  nakamura-db lint --versions alembic/versions --json\n"
+               "  nakamura-db lint --database-url \"$COPY_OF_PRODUCTION_URL\"\n\n"
                + EXIT_CODES)
     p.add_argument("--versions", metavar="DIR", help="versions directory to check (default: the installed one)")
     p.add_argument("--json", action="store_true", help="print findings as JSON")
+    p.add_argument("--database-url", metavar="URL",
+                   help="also say what each operation of a pending revision would do to this database (a copy "
+                        "of production, or production: read-only, ACCESS SHARE locks only): rows a drop loses, "
+                        "NULLs a NOT NULL rejects, values a narrower type rejects, orphans, table size")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
 
     p = sub.add_parser(
@@ -133,7 +140,7 @@ def cmd_dev_db(args: argparse.Namespace) -> int:
 def cmd_lint(args: argparse.Namespace) -> int:
     from nakamura_misaki_db.authoring.lint_command import run_lint
 
-    return run_lint(args.versions, as_json=args.json)
+    return run_lint(args.versions, as_json=args.json, database_url=args.database_url)
 
 
 def cmd_recover_version(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
--- PGEnum: bring an existing type to the target labels (renames, in-place adds, guarded rebuild). Rendered by pg_enum/statements.py: each @name@ is replaced by a
+-- PGEnum: bring an existing type to the target labels (renames, merges, in-place adds, guarded rebuild). Rendered by pg_enum/statements.py: each @name@ is replaced by a
 -- quoted literal or identifier (nakamura_misaki_db.quoting); nothing else is substituted.
 DECLARE
     v_schema   constant text   := @schema@;
@@ -16,6 +16,9 @@ DECLARE
     v_removed_in text[] := ARRAY[]::text[];
     v_rows_in  text[] := ARRAY[]::text[];
     v_used     text[];
+    v_merge_from text[] := ARRAY[]::text[];
+    v_merge_to   text[] := ARRAY[]::text[];
+    v_checked  text[];
     v_any      boolean;
     v_col      record;
     v_tab      record;
@@ -31,15 +34,20 @@ BEGIN
     END IF;
 @not_an_enum@
 
-    -- 2. declared renames (catalog only). Skipped when already done, or when
-    --    the new label exists too (then the old one is simply a removal below).
+    -- 2. declared renames (catalog only). Skipped when already done. When the new
+    --    label exists too, it is a merge: the rebuild below writes the new label into
+    --    the rows holding the old one (and the old one is removed).
     FOR i IN 1 .. cardinality(v_from) LOOP
         IF EXISTS (SELECT 1 FROM pg_catalog.pg_enum e
-                    WHERE e.enumtypid = v_type AND e.enumlabel = v_from[i])
-           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_enum e
+                    WHERE e.enumtypid = v_type AND e.enumlabel = v_from[i]) THEN
+            IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_enum e
                             WHERE e.enumtypid = v_type AND e.enumlabel = v_to[i]) THEN
-            EXECUTE format('ALTER TYPE %I.%I RENAME VALUE %L TO %L',
-                           v_schema, v_name, v_from[i], v_to[i]);
+                EXECUTE format('ALTER TYPE %I.%I RENAME VALUE %L TO %L',
+                               v_schema, v_name, v_from[i], v_to[i]);
+            ELSIF v_to[i] = ANY (v_target) AND NOT (v_from[i] = ANY (v_target)) THEN
+                v_merge_from := v_merge_from || v_from[i];
+                v_merge_to := v_merge_to || v_to[i];
+            END IF;
         END IF;
     END LOOP;
 
@@ -120,11 +128,13 @@ BEGIN
                AND c.relkind = 'r'
              ORDER BY 1, 2, 3
         LOOP
-            IF cardinality(v_removed) > 0 THEN
+            -- merged labels are not lost: the rebuild maps them
+            v_checked := ARRAY(SELECT c FROM unnest(v_removed) AS u(c) WHERE NOT (c = ANY (v_merge_from)));
+            IF cardinality(v_checked) > 0 THEN
                 EXECUTE format('SELECT ARRAY(SELECT DISTINCT %I FROM ONLY %I.%I '
                                'WHERE %I::text = ANY ($1) ORDER BY 1)::text[]',
                                v_col.attname, v_col.nspname, v_col.relname, v_col.attname)
-                   INTO v_used USING v_removed;
+                   INTO v_used USING v_checked;
                 IF cardinality(v_used) > 0 THEN
                     v_removed_in := v_removed_in || format('%I.%I.%I (%s)',
                         v_col.nspname, v_col.relname, v_col.attname,
@@ -142,25 +152,27 @@ BEGIN
             END IF;
         END LOOP;
 
+        -- NM001: a refusal (exit 3 from every command), not a failure.
         IF cardinality(v_removed_in) > 0 THEN
             RAISE EXCEPTION USING
-                ERRCODE = 'object_in_use',
+                ERRCODE = 'NM001',
                 MESSAGE = format(
-                    'PGEnum %I.%I: cannot remove label(s) %s: rows still use them in %s. '
-                    'Map each removed label to a kept one with renames={old: new}, or '
-                    'migrate those rows to another label first, then rerun',
+                    'refused: PGEnum %I.%I: cannot remove label(s) %s: rows still use them in %s. '
+                    'Merge each removed label into a kept one with renames={old: new}, or '
+                    'migrate those rows to another label first, then rerun. Nothing of this '
+                    'revision was changed',
                     v_schema, v_name,
-                    (SELECT string_agg(quote_literal(l), ', ') FROM unnest(v_removed) AS l),
+                    (SELECT string_agg(quote_literal(l), ', ') FROM unnest(v_checked) AS l),
                     array_to_string(v_removed_in, ', '));
         END IF;
         IF cardinality(v_rows_in) > 0 THEN
             RAISE EXCEPTION USING
-                ERRCODE = 'object_in_use',
+                ERRCODE = 'NM001',
                 MESSAGE = format(
-                    'PGEnum %I.%I: cannot reorder labels (%s) to (%s) while rows use the type '
+                    'refused: PGEnum %I.%I: cannot reorder labels (%s) to (%s) while rows use the type '
                     'in %s: a rebuild would change how stored values sort and compare. Keep '
                     'the existing order (new labels may go anywhere), or migrate or empty '
-                    'those rows first, then rerun',
+                    'those rows first, then rerun. Nothing of this revision was changed',
                     v_schema, v_name, array_to_string(v_current, ', '),
                     array_to_string(v_target, ', '), array_to_string(v_rows_in, ', '));
         END IF;
@@ -183,8 +195,14 @@ BEGIN
         -- One ALTER TABLE per table (one rewrite); inherited columns follow their parent.
         FOR v_tab IN
             SELECT n.nspname, c.relname,
-                   string_agg(format('ALTER COLUMN %I TYPE %I.%I USING %I::text::%I.%I',
-                                     a.attname, v_schema, v_tmp, a.attname, v_schema, v_tmp),
+                   string_agg(CASE WHEN cardinality(v_merge_from) = 0
+                                   THEN format('ALTER COLUMN %I TYPE %I.%I USING %I::text::%I.%I',
+                                               a.attname, v_schema, v_tmp, a.attname, v_schema, v_tmp)
+                                   -- merged labels: the kept label, looked up by the old one
+                                   ELSE format('ALTER COLUMN %I TYPE %I.%I USING coalesce((%L::text[])'
+                                               '[array_position(%L::text[], %I::text)], %I::text)::%I.%I',
+                                               a.attname, v_schema, v_tmp, v_merge_to, v_merge_from,
+                                               a.attname, a.attname, v_schema, v_tmp) END,
                               ', ' ORDER BY a.attnum) AS alters
               FROM pg_catalog.pg_attribute a
               JOIN pg_catalog.pg_class c ON c.oid = a.attrelid

@@ -1,0 +1,28 @@
+"""add tasks.external_ref
+
+Revision: 0008
+Revises: 0007
+Created: 2026-12-07
+
+Why: the application links tasks to tickets. As H13, with the import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0008"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade(**kw: object) -> None:
+    op.add_column("tasks", sa.Column("external_ref", sa.String(100), nullable=True), if_not_exists=True)
+
+
+def downgrade(**kw: object) -> None:
+    op.drop_column("tasks", "external_ref", if_exists=True)
