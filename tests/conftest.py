@@ -45,6 +45,24 @@ settings.load_profile("ci")
 os.environ.pop("INVOCATION_ID", None)
 
 
+# The fast subset (`pytest -m fast`, README "Development"): the files that test the decision code
+# in-process, each on the embedded server: the diff, the planners, dependents, the state
+# classifier, PGEnum's parser, comparison and offline SQL, URL handling, locking, the 0001 guard,
+# the preflight and trust checks, check-app's rules and discovery, lint, and the architecture.
+FAST_FILES = frozenset({
+    "test_diff", "test_planners", "test_planners_dependents", "test_dbstate", "test_plan_states",
+    "test_pg_enum_parser", "test_pg_enum", "test_pg_enum_offline", "test_urls", "test_locking",
+    "test_baseline", "test_preflight", "test_trust", "test_app_compat", "test_check_app_discovery",
+    "test_lint", "test_architecture", "test_code_quality", "test_docs",
+})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.stem in FAST_FILES:
+            item.add_marker(pytest.mark.fast)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # A basetemp of this run's own (xdist workers get a folder in it): pytest's default,
     # /tmp/pytest-of-<user>, is shared by every run on the machine, and each start closes it to 0700

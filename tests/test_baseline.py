@@ -421,3 +421,22 @@ def test_only_additive_differences_become_statements() -> None:
         baseline.statements_for(narrowing)
     assert str(err.value) == "column_type is not an additive difference"
     assert not narrowing.additive
+
+
+def test_an_extension_the_server_does_not_have_is_refused_with_the_install_hint(db_url: URL) -> None:
+    # A server without pgvector answers CREATE EXTENSION vector the way it answers any extension whose
+    # package is not installed: the real error of a real server, for a name no server has.
+    import sqlalchemy as sa
+
+    from nakamura_misaki_db.deploy.baseline import extension_refusal
+
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as conn, pytest.raises(sa.exc.DBAPIError) as caught:
+            conn.exec_driver_sql("CREATE EXTENSION nm_not_installed_anywhere")
+    finally:
+        engine.dispose()
+    refusal = extension_refusal("nm_not_installed_anywhere", caught.value)
+    assert refusal is not None
+    assert 'the "nm_not_installed_anywhere" extension is not installed on this server' in str(refusal)
+    assert "pgvector" in str(refusal) and "Nothing was changed." in str(refusal)

@@ -25,7 +25,7 @@ from sqlalchemy.engine import URL
 
 from nakamura_misaki_db.schema.revisions import head_revision
 
-from .helpers import REPO, rows, run, version_rows
+from .helpers import MIGRATION_LOCK_KEY, REPO, rows, run, version_rows
 
 pytestmark = pytest.mark.slow
 
@@ -139,7 +139,8 @@ def test_init_db_and_status_from_a_read_only_install(installed: dict[str, Path],
     # What a deploy would run, rendered offline by the installed scripts (no alembic.ini), reading only.
     sql = venv_run(installed, "nakamura-init-db", "--sql", url=db_url, cwd=workdir)
     assert sql.returncode == 0, sql.stdout + sql.stderr
-    assert "(empty)" in sql.stdout.splitlines()[0] and sql.stdout.rstrip().endswith("COMMIT;")
+    assert "(empty)" in sql.stdout.splitlines()[0] and sql.stdout.rstrip().endswith(
+        f"COMMIT;\n\nSELECT pg_advisory_unlock({MIGRATION_LOCK_KEY});")  # the lock is the session's
     assert version_rows(db_url) is None
 
     first = venv_run(installed, "nakamura-init-db", url=db_url, cwd=workdir)

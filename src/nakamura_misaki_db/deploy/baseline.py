@@ -107,16 +107,29 @@ def upgrade(conn: Connection) -> list[str]:
             try:
                 with conn.begin_nested():
                     run_sql(conn, sql)
-            except sa.exc.ProgrammingError as exc:
-                if d.kind == DiffKind.MISSING_EXTENSION and "permission denied" in str(exc).lower():
-                    raise Refused(
-                        f'the "{d.object}" extension is missing and this role may not create it. '
-                        f"Ask a superuser to run: CREATE EXTENSION {d.object}; then retry. "
-                        "Nothing was changed."
-                    ) from None
+            except sa.exc.DBAPIError as exc:
+                if d.kind == DiffKind.MISSING_EXTENSION:
+                    refusal = extension_refusal(d.object, exc)
+                    if refusal is not None:
+                        raise refusal from None
                 raise
             ran.append(sql)
     return ran
+
+
+def extension_refusal(name: str, exc: sa.exc.DBAPIError) -> Refused | None:
+    """The refusal for a CREATE EXTENSION that failed for a reason the operator fixes outside SQL:
+    the role may not create it, or the server does not have it installed (no pgvector package:
+    "is not available" on PostgreSQL 15+, "could not open extension control file" before)."""
+    text = str(exc.orig if exc.orig is not None else exc).lower()
+    if "permission denied" in text:
+        return Refused(f'the "{name}" extension is missing and this role may not create it. '
+                       f"Ask a superuser to run: CREATE EXTENSION {name}; then retry. Nothing was changed.")
+    if "is not available" in text or "could not open extension control file" in text:
+        return Refused(f'the "{name}" extension is not installed on this server (for vector: the pgvector '
+                       "package; NixOS: services.postgresql.extensions = ps: [ ps.pgvector ]). Install it, "
+                       f"have a superuser run CREATE EXTENSION {name}, then retry. Nothing was changed.")
+    return None
 
 
 def downgrade(conn: Connection, *, allow_data_loss: bool = False) -> None:
