@@ -11,13 +11,13 @@ the sessions it was waiting for are remembered, so the error can name them.
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from nakamura_misaki_db.bridge.watcher import SessionWatcher
 from nakamura_misaki_db.connect.connection import run_sql
 from nakamura_misaki_db.connect.locking import lock_timeout_setting, wait_seconds
 
@@ -36,54 +36,34 @@ SELECT a.wait_event_type = 'Lock', coalesce((
 """
 
 
-class BoundedWait:
+class BoundedWait(SessionWatcher):
     """Watch session ``pid`` while it runs one statement; cancel it once it has waited ``budget_s`` in all."""
 
     def __init__(self, connect: Callable[[], Any], pid: int, budget_s: float | None) -> None:
-        self.connect = connect
-        self.pid = pid
+        super().__init__(connect, pid, _POLL_S)
         self.budget_s = budget_s
         self.waited = 0.0
         self.cancelled = False
         self.blockers = ""  # the sessions it last waited for, as one line
         self.budget = ""  # the lock budget as given (e.g. "5s"), for messages
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> BoundedWait:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def _run(self) -> None:
+    def watch(self, conn: Any) -> None:
+        # Could it not connect, the statement's own lock_timeout still bounds each wait.
         import sqlalchemy as sa
 
-        try:
-            conn = self.connect()
-        except Exception:
-            return  # the statement's own lock_timeout still bounds each wait
-        try:
-            last = time.monotonic()
-            while not self._stop.wait(_POLL_S):
-                row = conn.execute(sa.text(_WAIT_SQL), {"pid": self.pid}).first()
-                conn.rollback()  # no snapshot held between polls: the build would wait for it
-                now = time.monotonic()
-                if row is not None and row[0]:
-                    self.waited += now - last
-                    self.blockers = str(row[1]) or self.blockers
-                last = now
-                if self.budget_s is not None and self.waited > self.budget_s and not self.cancelled:
-                    self.cancelled = True
-                    conn.execute(sa.text("SELECT pg_cancel_backend(:pid)"), {"pid": self.pid})
-                    conn.rollback()
-        except Exception:
-            pass
-        finally:
-            with contextlib.suppress(Exception):
-                conn.close()
+        last = time.monotonic()
+        for _ in self.polls():
+            row = conn.execute(sa.text(_WAIT_SQL), {"pid": self.pid}).first()
+            conn.rollback()  # no snapshot held between polls: the build would wait for it
+            now = time.monotonic()
+            if row is not None and row[0]:
+                self.waited += now - last
+                self.blockers = str(row[1]) or self.blockers
+            last = now
+            if self.budget_s is not None and self.waited > self.budget_s and not self.cancelled:
+                self.cancelled = True
+                conn.execute(sa.text("SELECT pg_cancel_backend(:pid)"), {"pid": self.pid})
+                conn.rollback()
 
 
 def run_bounded(conn: Connection, statements: list[str], lock_timeout: str | None) -> BoundedWait:

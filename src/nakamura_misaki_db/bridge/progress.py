@@ -18,7 +18,6 @@ session that holds it: pid, application_name, state, and since when.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import threading
 import time
@@ -28,6 +27,7 @@ from typing import Any, TextIO
 
 from nakamura_misaki_db.bridge.apply import Rows
 from nakamura_misaki_db.bridge.steps import Step
+from nakamura_misaki_db.bridge.watcher import SessionWatcher
 
 SPINNER = "|/-\\"
 
@@ -193,58 +193,36 @@ SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.state, ''),
 """
 
 
-class LockWatcher:
+class LockWatcher(SessionWatcher):
     """Polls, on its own connection, whether the run's session waits for a lock, and who holds it."""
 
     def __init__(self, connect: Callable[[], Any], backend_pid: int, progress: Progress,
                  interval: float = 0.5) -> None:
-        self.connect = connect
-        self.pid = backend_pid
+        super().__init__(connect, backend_pid, interval)
         self.progress = progress
-        self.interval = interval
         self.current: tuple[int, Step] | None = None
         self.last_blockers: list[Blocker] = []  # who held the last lock the run waited for (for error messages)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> LockWatcher:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def _run(self) -> None:
+    def watch(self, conn: Any) -> None:
         import sqlalchemy as sa
 
-        try:
-            conn = self.connect()
-        except Exception:
-            return
         reported: tuple[int, ...] = ()
         since: float | None = None
-        try:
-            while not self._stop.wait(self.interval):
-                current = self.current
-                if current is None:
-                    continue
-                waiting = conn.execute(sa.text(_WAITING_SQL), {"pid": self.pid}).scalar()
-                rows = conn.execute(sa.text(_BLOCKERS_SQL), {"pid": self.pid}).all() if waiting else []
-                conn.rollback()  # no snapshot held between polls
-                if not waiting:
-                    since, reported = None, ()
-                    continue
-                since = since or time.monotonic()
-                blockers = [Blocker(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in rows]
-                if blockers:
-                    self.last_blockers = blockers
-                key = tuple(b.pid for b in blockers)
-                if key != reported:
-                    reported = key
-                    self.progress.waiting(current[0], current[1], time.monotonic() - since, blockers)
-        except Exception:
-            pass
-        finally:
-            with contextlib.suppress(Exception):
-                conn.close()
+        for _ in self.polls():
+            current = self.current
+            if current is None:
+                continue
+            waiting = conn.execute(sa.text(_WAITING_SQL), {"pid": self.pid}).scalar()
+            rows = conn.execute(sa.text(_BLOCKERS_SQL), {"pid": self.pid}).all() if waiting else []
+            conn.rollback()  # no snapshot held between polls
+            if not waiting:
+                since, reported = None, ()
+                continue
+            since = since or time.monotonic()
+            blockers = [Blocker(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in rows]
+            if blockers:
+                self.last_blockers = blockers
+            key = tuple(b.pid for b in blockers)
+            if key != reported:
+                reported = key
+                self.progress.waiting(current[0], current[1], time.monotonic() - since, blockers)
