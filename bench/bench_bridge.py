@@ -42,7 +42,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -52,13 +51,13 @@ from pathlib import Path
 
 import psycopg
 import sqlalchemy as sa
+from bench_server import libpq, server  # bench/ is the script's own folder, first on sys.path
 from sqlalchemy.engine import URL
 
 from nakamura_misaki_db.bridge.plan import make_plan
 from nakamura_misaki_db.bridge.run import apply_plan
 from nakamura_misaki_db.bridge.steps import Action, Step
 from nakamura_misaki_db.catalog.inspect import inspect_database
-from nakamura_misaki_db.connect.urls import parse_database_url, with_password
 from nakamura_misaki_db.legacy.first_chain_sql import TASK_STATUS_REBUILD_CA1F08E0BC8A
 from nakamura_misaki_db.legacy.sample_data import populate
 from nakamura_misaki_db.legacy.states import build_state
@@ -141,27 +140,6 @@ def met(ok: bool) -> str:
 
 
 # -- server and databases ----------------------------------------------------------------------
-
-
-@contextmanager
-def server() -> Iterator[URL]:
-    external = os.environ.get("BENCH_DATABASE_URL")
-    if external:
-        yield parse_database_url(external, source="BENCH_DATABASE_URL")
-        return
-    import pgserver
-
-    with tempfile.TemporaryDirectory(prefix="nakamura-bench-") as tmp:
-        srv = pgserver.get_server(Path(tmp) / "pgdata", cleanup_mode="stop")
-        try:
-            yield parse_database_url(srv.get_uri(), source="embedded")
-        finally:
-            srv.cleanup()
-
-
-def libpq(url: URL) -> str:
-    """The URL as libpq takes it (psycopg.connect, DATABASE_URL of a child process). Never print this."""
-    return with_password(url.set(drivername="postgresql"))
 
 
 class Databases:

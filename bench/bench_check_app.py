@@ -31,8 +31,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -41,34 +40,16 @@ from sqlalchemy.engine import URL
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # tests.app_release: the checkout and its fix, as the tests make them
 
+from bench_server import libpq, server  # noqa: E402  (bench/, the script's own folder)
+
 from nakamura_misaki_db.appcheck.discover import discover  # noqa: E402
 from nakamura_misaki_db.appcheck.probe_run import run_probe  # noqa: E402
-from nakamura_misaki_db.connect.urls import DatabaseUrl, parse_database_url, with_password  # noqa: E402
+from nakamura_misaki_db.connect.urls import DatabaseUrl  # noqa: E402
 from tests.app_release import imported_from, release  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 OUR_MODELS = "nakamura_misaki_db.schema.models:Base"
 GOAL_S = 2.0
-
-
-@contextmanager
-def server() -> Iterator[URL]:
-    external = os.environ.get("BENCH_DATABASE_URL")
-    if external:
-        yield parse_database_url(external, source="BENCH_DATABASE_URL")
-        return
-    import pgserver
-
-    with tempfile.TemporaryDirectory(prefix="nakamura-bench-") as tmp:
-        srv = pgserver.get_server(Path(tmp) / "pgdata", cleanup_mode="stop")
-        try:
-            yield parse_database_url(srv.get_uri(), source="embedded")
-        finally:
-            srv.cleanup()
-
-
-def libpq(url: URL) -> str:
-    return with_password(url.set(drivername="postgresql"))
 
 
 def bridged_database(server_url: URL, rows: int) -> URL:
