@@ -439,6 +439,90 @@ def init_db_cli(url: URL | None, *args: str) -> Outcome:
     return Outcome(code, out.getvalue(), err.getvalue())
 
 
+@contextmanager
+def _as_a_command_would_run(cwd: Path, environ: dict[str, str | None]) -> Iterator[None]:
+    """The process state a console script would start with (working directory, environment), and the
+    logging setup it leaves behind (alembic.ini's fileConfig replaces the root handlers) put back after."""
+    import logging
+
+    saved_env = {name: os.environ.get(name) for name in environ}
+    saved_cwd = os.getcwd()
+    loggers = [logging.getLogger(name) for name in ("", "alembic", "sqlalchemy", "sqlalchemy.engine")]
+    saved_logging = [(lg, lg.level, list(lg.handlers), lg.propagate, lg.disabled) for lg in loggers]
+    try:
+        for name, value in environ.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        os.chdir(cwd)
+        yield
+    finally:
+        os.chdir(saved_cwd)
+        for name, value in saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        for lg, level, handlers, propagate, disabled in saved_logging:
+            lg.setLevel(level)
+            lg.handlers[:] = handlers
+            lg.propagate, lg.disabled = propagate, disabled
+
+
+def _exit_code(exc: SystemExit) -> int:
+    """What a process ending with ``exc`` returns to its parent (``sys.exit(-1)`` is 255)."""
+    if exc.code is None:
+        return 0
+    return exc.code % 256 if isinstance(exc.code, int) else 1
+
+
+def alembic_in_process(copy: Path, url: URL | str | None, *args: str) -> Outcome:
+    """``alembic -c <copy>/alembic.ini ARGS`` with DATABASE_URL set, run by alembic's own command line in
+    this process: the copy's env.py and revisions, without a Python start per call. For tests whose
+    point is what the migrations do, not the process (those use ``run``)."""
+    import traceback
+
+    from alembic.config import CommandLine
+
+    database_url = None if url is None else url if isinstance(url, str) else with_password(url)
+    out, err = io.StringIO(), io.StringIO()
+    with _as_a_command_would_run(copy, {"DATABASE_URL": database_url}), redirect_stdout(out), redirect_stderr(err):
+        try:
+            CommandLine(prog="alembic").main(argv=["-c", str(copy / "alembic.ini"), *args])
+            code = 0
+        except SystemExit as exc:
+            code = _exit_code(exc)
+        except Exception:  # what the interpreter would print before exiting 1
+            traceback.print_exc()
+            code = 1
+    return Outcome(code, out.getvalue(), err.getvalue())
+
+
+def init_db_in_copy(copy: Path, url: URL) -> Outcome:
+    """``nakamura-init-db`` deploying the chain of ``copy`` (a ``with_drafts`` copy), in this process: the
+    installed code with the copy's migration scripts, as ``PYTHONPATH=<copy>/src nakamura-init-db`` runs."""
+    from nakamura_misaki_db.schema import revisions
+
+    saved = revisions.script_location
+    revisions.script_location = lambda: copy / "alembic"
+    try:
+        with _as_a_command_would_run(copy, {"DATABASE_URL": None}):
+            return init_db_cli(url)
+    finally:
+        revisions.script_location = saved
+
+
+def db_cli(*args: str) -> Outcome:
+    """``nakamura-db ARGS`` in this process (same entry point, no start-up cost)."""
+    from nakamura_misaki_db.devtools.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(list(args))
+    return Outcome(code, out.getvalue(), err.getvalue())
+
+
 def raw_sql(url: URL, sql: str) -> None:
     """Run ``sql`` exactly as written (autocommit, no placeholder processing: PL/pgSQL may hold '%')."""
     import psycopg

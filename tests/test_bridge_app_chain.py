@@ -25,9 +25,9 @@ from .helpers import (
     alembic,
     bridge_cli,
     build,
+    init_db_cli,
     row_checksums,
     rows,
-    run,
     scalar,
     schema_dump,
     version_rows,
@@ -92,7 +92,7 @@ def test_bridge_then_deploy_reaches_head_keeping_every_row(db_url: URL, head_dum
     applied = bridge_cli(db_url, "apply", "--legacy-timezone", TOKYO, "--json")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert version_rows(db_url) == ["0001"]
-    deployed = run([INIT_DB], db_url)
+    deployed = init_db_cli(db_url)
     assert deployed.returncode == 0, deployed.stderr
     assert version_rows(db_url) == [head_revision()]
 

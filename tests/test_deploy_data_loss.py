@@ -10,7 +10,6 @@ next revisions after this release's head.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,20 +18,22 @@ from sqlalchemy.engine import URL
 
 from .helpers import (
     REPO,
+    Outcome,
+    alembic_in_process,
     draft_files,
     execute_sql,
     fingerprint,
     head_revision,
+    init_db_cli,
+    init_db_in_copy,
     next_revision_number,
     rows,
-    run,
     scalar,
     upgrade,
     version_rows,
     with_drafts,
 )
 
-BIN = Path(sys.executable).parent
 TASKS, ESTIMATED, CANCELLED = 12, 5, 4
 TASK_ROWS = f"""
 INSERT INTO tasks (id, title, assignee_user_id, creator_user_id, status, estimated_hours, created_at, updated_at)
@@ -60,12 +61,15 @@ def with_tasks(make_db: Callable[[], URL]) -> URL:
     return url
 
 
-def _alembic(copy: Path, url: URL, *args: str) -> object:
-    return run([sys.executable, "-m", "alembic", *args], url, cwd=copy)
+# In this process, the commands' own entry points: what is under test is what the deploy refuses and
+# changes, not a Python start (the real processes' exit codes and messages are tested in
+# test_alembic_cli.py, test_init_db.py and test_reliability_bad_input.py).
+def _alembic(copy: Path, url: URL | None, *args: str) -> Outcome:
+    return alembic_in_process(copy, url, *args)
 
 
-def _init_db(copy: Path, url: URL) -> object:
-    return run([str(BIN / "nakamura-init-db")], url, env={"PYTHONPATH": str(copy / "src")}, cwd=copy)
+def _init_db(copy: Path, url: URL) -> Outcome:
+    return init_db_in_copy(copy, url)
 
 
 NEW = next_revision_number(REPO / "alembic")
@@ -88,7 +92,7 @@ def test_alembic_upgrade_refuses_a_drop_that_loses_data_and_changes_nothing(tmp_
 
 
 def test_nakamura_init_db_refuses_it_too(tmp_path: Path, with_tasks: URL) -> None:
-    copy = with_drafts(tmp_path / "copy", "H03_drop_column", sources=True)
+    copy = with_drafts(tmp_path / "copy", "H03_drop_column")
     before = fingerprint(with_tasks)
     result = _init_db(copy, with_tasks)
     assert result.returncode == 3, result.stdout + result.stderr
@@ -102,8 +106,7 @@ REVIEWED_DROP = {"drop-column tasks.estimated_hours": "no release reads estimate
 
 @pytest.mark.parametrize("entry", ["alembic", "nakamura-init-db"])
 def test_the_reviewed_opt_out_lets_the_drop_through(entry: str, tmp_path: Path, with_tasks: URL) -> None:
-    copy = with_drafts(tmp_path / "copy", "H03_drop_column", texts=_reviewed("H03_drop_column", REVIEWED_DROP),
-                       sources=entry == "nakamura-init-db")
+    copy = with_drafts(tmp_path / "copy", "H03_drop_column", texts=_reviewed("H03_drop_column", REVIEWED_DROP))
     result = _alembic(copy, with_tasks, "upgrade", "head") if entry == "alembic" else _init_db(copy, with_tasks)
     assert result.returncode == 0, result.stdout + result.stderr
     assert version_rows(with_tasks) == [NEW]
@@ -227,7 +230,7 @@ def test_a_refusal_in_the_bridged_chain_rolls_back_the_revisions_before_it(make_
     # not 0006's notifications: 0003-0005 run first, and must not stay
     execute_sql(url, "CREATE TABLE notifications (notification_id uuid PRIMARY KEY)")
     before = fingerprint(url)
-    result = run([str(BIN / "nakamura-init-db")], url)
+    result = init_db_cli(url)
     assert result.returncode == 3, result.stdout + result.stderr
     assert "notifications" in result.stderr and "Nothing was changed" in result.stderr
     assert "Committed before the failure" not in result.stderr

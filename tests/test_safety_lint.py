@@ -28,13 +28,15 @@ from nakamura_misaki_db.connect.urls import with_password
 
 from .helpers import (
     REPO,
+    Outcome,
     admin_engine,
+    alembic_in_process,
+    db_cli,
     draft_files,
     execute_sql,
     fingerprint,
     head_revision,
     next_revision_number,
-    run,
     upgrade,
     version_rows,
     with_drafts,
@@ -95,9 +97,10 @@ def test_a_hazardous_draft_is_stopped_with_its_rule(name: str, tmp_path: Path) -
     assert found.rule.why and found.rule.safe.startswith("MIGRATION_GUIDE.md 11.")
 
 
-def _cli_lint(versions: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BIN / "nakamura-db"), "lint", "--versions", str(versions), *args],
-                          capture_output=True, text=True, check=False, timeout=120)
+def _cli_lint(versions: Path, *args: str) -> Outcome:
+    """``nakamura-db lint`` through its entry point, in this process; the installed command's own exit code
+    and output are tested once, in test_the_cli_prints_rule_operation_why_and_pattern_and_exits_3."""
+    return db_cli("lint", "--versions", str(versions), *args)
 
 
 @pytest.mark.parametrize("name", sorted(HAZARDS))
@@ -283,7 +286,7 @@ def with_rows(pg_server_url: URL) -> Iterator[URL]:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _facts(result: subprocess.CompletedProcess[str]) -> dict[tuple[str, str, str], list[str]]:
+def _facts(result: Outcome) -> dict[tuple[str, str, str], list[str]]:
     return {(e["function"], e["rule"], e["object"]): e["facts"] for e in json.loads(result.stdout) if "rule" in e}
 
 
@@ -316,7 +319,7 @@ def test_for_an_applied_revision_the_data_aware_lint_counts_its_downgrade(
     pending = _facts(_cli_lint(versions, "--database-url", with_password(url), "--json"))
     assert pending[("downgrade()", "type-narrow", "tasks.assignee_user_id")] == []
 
-    applied = run([sys.executable, "-m", "alembic", "upgrade", "head"], url, cwd=copy)
+    applied = alembic_in_process(copy, url, "upgrade", "head")
     assert applied.returncode == 0, applied.stderr
     assert version_rows(url) == [rev]
     execute_sql(url, """
