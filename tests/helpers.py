@@ -8,7 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -306,14 +306,23 @@ class Outcome:
     stderr: str
 
 
+def captured(main: Callable[[list[str]], int], argv: list[str]) -> Outcome:
+    """``main(argv)``, a console script's entry point, with what it prints captured as a process's would be."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(argv)
+    return Outcome(code, out.getvalue(), err.getvalue())
+
+
+def _with_url(args: tuple[str, ...], url: URL | None) -> list[str]:
+    return [*args, *(["--database-url", with_password(url)] if url is not None else [])]
+
+
 def bridge_cli(url: URL | None, *args: str) -> Outcome:
     """``baseline-bridge ARGS [--database-url URL]`` in this process (same entry point, no start-up cost)."""
     from nakamura_misaki_db.bridge.cli import main
 
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = main([*args, *(["--database-url", with_password(url)] if url is not None else [])])
-    return Outcome(code, out.getvalue(), err.getvalue())
+    return captured(main, _with_url(args, url))
 
 
 # The migration lock's key as the docs define it (the ASCII bytes "nakamisa", big-endian), written
@@ -433,10 +442,7 @@ def init_db_cli(url: URL | None, *args: str) -> Outcome:
     """``nakamura-init-db ARGS --database-url URL`` in this process (same entry point, no start-up cost)."""
     from nakamura_misaki_db.deploy.init_db import main
 
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = main([*args, *(["--database-url", with_password(url)] if url is not None else [])])
-    return Outcome(code, out.getvalue(), err.getvalue())
+    return captured(main, _with_url(args, url))
 
 
 @contextmanager
@@ -485,18 +491,19 @@ def alembic_in_process(copy: Path, url: URL | str | None, *args: str) -> Outcome
 
     from alembic.config import CommandLine
 
-    database_url = None if url is None else url if isinstance(url, str) else with_password(url)
-    out, err = io.StringIO(), io.StringIO()
-    with _as_a_command_would_run(copy, {"DATABASE_URL": database_url}), redirect_stdout(out), redirect_stderr(err):
+    def main(argv: list[str]) -> int:
         try:
-            CommandLine(prog="alembic").main(argv=["-c", str(copy / "alembic.ini"), *args])
-            code = 0
+            CommandLine(prog="alembic").main(argv=argv)
+            return 0
         except SystemExit as exc:
-            code = _exit_code(exc)
+            return _exit_code(exc)
         except Exception:  # what the interpreter would print before exiting 1
             traceback.print_exc()
-            code = 1
-    return Outcome(code, out.getvalue(), err.getvalue())
+            return 1
+
+    database_url = None if url is None else url if isinstance(url, str) else with_password(url)
+    with _as_a_command_would_run(copy, {"DATABASE_URL": database_url}):
+        return captured(main, ["-c", str(copy / "alembic.ini"), *args])
 
 
 def init_db_in_copy(copy: Path, url: URL) -> Outcome:
@@ -517,10 +524,7 @@ def db_cli(*args: str) -> Outcome:
     """``nakamura-db ARGS`` in this process (same entry point, no start-up cost)."""
     from nakamura_misaki_db.devtools.cli import main
 
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = main(list(args))
-    return Outcome(code, out.getvalue(), err.getvalue())
+    return captured(main, list(args))
 
 
 def raw_sql(url: URL, sql: str) -> None:
