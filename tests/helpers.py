@@ -310,7 +310,10 @@ def captured(main: Callable[[list[str]], int], argv: list[str]) -> Outcome:
     """``main(argv)``, a console script's entry point, with what it prints captured as a process's would be."""
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
-        code = main(argv)
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # argparse's --help, --version and usage errors end the process this way
+            code = _exit_code(exc)
     return Outcome(code, out.getvalue(), err.getvalue())
 
 
@@ -443,6 +446,16 @@ def init_db_cli(url: URL | None, *args: str) -> Outcome:
     from nakamura_misaki_db.deploy.init_db import main
 
     return captured(main, _with_url(args, url))
+
+
+def deploy_in_process(url: URL | str | None, *args: str, env: dict[str, str] | None = None) -> Outcome:
+    """``DATABASE_URL=URL [ENV...] nakamura-init-db ARGS`` in this process: the URL (any form, as the unit
+    passes it) and the settings read from the environment, as the deploy's oneshot is started with them."""
+    from nakamura_misaki_db.deploy.init_db import main
+
+    database_url = None if url is None else url if isinstance(url, str) else with_password(url)
+    with _as_a_command_would_run(REPO, {"DATABASE_URL": database_url, **(env or {})}):
+        return captured(main, list(args))
 
 
 @contextmanager

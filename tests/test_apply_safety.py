@@ -32,7 +32,7 @@ from .helpers import (
     upgrade,
     version_rows,
 )
-from .test_apply_states import DUPLICATE_RATIO, ROWS, ZONE, bridge
+from .test_apply_states import DUPLICATE_RATIO, ROWS, ZONE
 
 ARCHIVE = "legacy_archive"
 
@@ -63,11 +63,11 @@ class InjectedFailure(RuntimeError):
 
 def test_second_apply_is_a_no_op(db_url: URL) -> None:
     build(db_url, "S1", rows=ROWS, duplicate_ratio=DUPLICATE_RATIO)
-    first = bridge(db_url, "apply", "--legacy-timezone", ZONE)
+    first = bridge_cli(db_url, "apply", "--legacy-timezone", ZONE)
     assert first.returncode == 0, first.stdout + first.stderr
     after_first = fingerprint(db_url)
 
-    again = bridge(db_url, "apply", "--legacy-timezone", ZONE)
+    again = bridge_cli(db_url, "apply", "--legacy-timezone", ZONE)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "nothing to do" in again.stdout
     plain = bridge_cli(db_url, "apply", "--json")

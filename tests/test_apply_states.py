@@ -17,12 +17,10 @@ real CLI, then check that
 from __future__ import annotations
 
 import difflib
-import sys
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,17 +35,16 @@ from nakamura_misaki_db.schema.revisions import head_revision
 from .helpers import (
     admin_engine,
     alembic,
+    bridge_cli,
     build,
     fingerprint,
     rows,
-    run,
     scalar,
     schema_dump,
     upgrade,
     version_rows,
 )
 
-BRIDGE = str(Path(sys.executable).parent / "baseline-bridge")
 ZONE = "Asia/Tokyo"
 ARCHIVE = "legacy_archive"
 # Every state is built with these (shared by the other test_apply_* modules).
@@ -83,10 +80,6 @@ PROBE_UTC = "2025-10-20 00:00Z"
 
 
 # -- small helpers (shared by the other test_apply_* modules) ---------------------------------
-
-
-def bridge(url: URL | None, *args: str) -> Any:
-    return run([BRIDGE, *args], url)
 
 
 def statements(dump: str) -> list[str]:
@@ -247,9 +240,9 @@ def test_bridged_state_equals_a_fresh_0001_and_keeps_every_row(
     before_rows = {t: table_rows(url, "public", t) for t in before_tables}
     assert not tables_in(url, ARCHIVE)
 
-    # -- apply (the real command)
+    # -- apply (the command's entry point)
     args = ["apply"] + (["--legacy-timezone", zone] if zone else [])
-    result = bridge(url, *args)
+    result = bridge_cli(url, *args)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "applied" in result.stdout
 
@@ -331,7 +324,7 @@ def test_naive_timestamps_need_the_zone_and_are_refused_without_it(db_url: URL) 
     """Sanity for the cases above: S1 with rows and no --legacy-timezone is a refusal (exit 3)."""
     build(db_url, "S1", rows=20, duplicate_ratio=DUPLICATE_RATIO)
     before = fingerprint(db_url)
-    result = bridge(db_url, "apply")
+    result = bridge_cli(db_url, "apply")
     assert result.returncode == 3, result.stdout + result.stderr
     assert "--legacy-timezone" in result.stderr
     assert fingerprint(db_url) == before

@@ -1,4 +1,4 @@
-"""`nakamura-init-db`, the deploy's oneshot, run as the console script against real PostgreSQL.
+"""`nakamura-init-db`, the deploy's oneshot, through its entry point against real PostgreSQL.
 
 Exit 0 at head, 3 (one line naming baseline-bridge, nothing changed) for a
 database that needs the bridge, 1 on errors, 2 on bad input. stdout carries
@@ -22,6 +22,8 @@ from nakamura_misaki_db.legacy.states import build_state
 from .helpers import (
     LOCK_WAITERS_SQL,
     MIGRATION_LOCK_KEY,
+    Outcome,
+    deploy_in_process,
     execute_sql,
     fingerprint,
     head_revision,
@@ -40,8 +42,10 @@ CHAIN = revision_chain()  # read from the scripts by Alembic, not by this packag
 PASSWORD_MARKER = "pw-Marker-8c1f"
 
 
-def init_db(url: URL | str | None, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return run([INIT_DB, *args], url, env=env, timeout=120)
+def init_db(url: URL | str | None, *args: str, env: dict[str, str] | None = None) -> Outcome:
+    # The entry point in this process (what is tested is what the command decides and prints); the
+    # concurrency test below starts real processes, and test_package runs the installed script.
+    return deploy_in_process(url, *args, env=env)
 
 
 def one_line(text: str) -> str:
@@ -272,7 +276,8 @@ def test_statement_lock_timeout_is_exit_1(db_url: URL) -> None:
 
 
 def test_debug_logs_to_stderr_and_keeps_stdout_one_line(db_url: URL) -> None:
-    result = init_db(db_url, "--debug")
+    # A real process: where --debug's log lines go is set up by the process (pytest owns this one's logging).
+    result = run([INIT_DB, "--debug"], db_url)
     assert result.returncode == 0, result.stderr
     one_line(result.stdout)
     assert "Running upgrade  -> 0001" in result.stderr

@@ -22,7 +22,10 @@ from nakamura_misaki_db.legacy.states import build_state
 from .helpers import (
     MIGRATION_LOCK_KEY,
     REPO,
+    Outcome,
     alembic,
+    alembic_in_process,
+    deploy_in_process,
     execute_sql,
     fingerprint,
     head_revision,
@@ -51,13 +54,14 @@ def psql(url: URL, sql: str) -> subprocess.CompletedProcess[str]:
                           input=sql, capture_output=True, text=True, timeout=120, check=False)
 
 
-def offline(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """`alembic ... --sql` with DATABASE_URL at a closed port: nothing may try to connect."""
-    return alembic(CLOSED_PORT, *args, env=env)
+def offline(*args: str) -> Outcome:
+    """`alembic ... --sql` with DATABASE_URL at a closed port: nothing may try to connect. Alembic's own
+    command line in this process; test_upgrade_head_sql_needs_no_database runs the real process."""
+    return alembic_in_process(REPO, CLOSED_PORT, *args)
 
 
-def init_db_sql(url: URL | str) -> subprocess.CompletedProcess[str]:
-    return run([INIT_DB, "--sql"], url)
+def init_db_sql(url: URL | str) -> Outcome:
+    return deploy_in_process(url, "--sql")
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +89,7 @@ def online_head_dump(pg_server_url: URL) -> str:
 
 def test_upgrade_head_sql_needs_no_database(tmp_path: Path) -> None:
     embedded = tmp_path / "embedded-must-not-start"
-    result = offline("upgrade", "head", "--sql", env={"NAKAMURA_DB_EMBEDDED_DIR": str(embedded)})
+    result = alembic(CLOSED_PORT, "upgrade", "head", "--sql", env={"NAKAMURA_DB_EMBEDDED_DIR": str(embedded)})
     assert result.returncode == 0, result.stderr
     sql = result.stdout
     # Session settings first, then one transaction (the bridged chain 0001-0007 is all or nothing:

@@ -24,6 +24,7 @@ from .helpers import (
     connection,
     execute_sql,
     fingerprint,
+    init_db_cli,
     plan_of,
     rows,
     scalar,
@@ -323,26 +324,22 @@ def _one_ms_statement_timeout(db_url: URL, role: str) -> None:
 
 
 def test_a_schema_named_after_the_role_receives_nothing(db_url: URL, own_role: URL) -> None:
-    from .helpers import run
-
     role = own_role.username
     _one_ms_statement_timeout(db_url, role)
-    result = run([INIT_DB], own_role)
+    result = init_db_cli(own_role)
     assert result.returncode == 0, result.stderr
     # Checked as the superuser: the role's own sessions would hit its 1 ms timeout.
     in_public = {r[0] for r in rows(db_url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
     assert {"tasks", "conversations", "alembic_version"} <= in_public
     assert rows(db_url, "SELECT tablename FROM pg_tables WHERE schemaname = :s", s=role) == []
-    status = run([BRIDGE, "status"], own_role)
+    status = bridge_cli(own_role, "status")
     assert status.returncode == 0 and "(at head)" in status.stdout, status.stdout + status.stderr
 
 
 def test_a_role_statement_timeout_does_not_cancel_the_bridge(db_url: URL, own_role: URL) -> None:
-    from .helpers import run
-
     build(own_role, "S1", rows=200)
     _one_ms_statement_timeout(db_url, own_role.username)
-    result = run([BRIDGE, "apply", "--legacy-timezone", TOKYO], own_role)
+    result = bridge_cli(own_role, "apply", "--legacy-timezone", TOKYO)
     assert result.returncode == 0, result.stdout + result.stderr
     assert version_rows(db_url) == ["0001"]
 
@@ -350,29 +347,29 @@ def test_a_role_statement_timeout_does_not_cancel_the_bridge(db_url: URL, own_ro
 # -- 7. one answer to "what state is this database in" --------------------------------------------------
 
 def test_mixed_ids_get_one_answer_and_a_way_forward(db_url: URL) -> None:
-    from .helpers import run, upgrade
+    from .helpers import upgrade
 
     upgrade(db_url, "0001")
     execute_sql(db_url, "INSERT INTO alembic_version VALUES ('003_add_slack_users_table')")
     status = bridge_cli(db_url, "status", "--json")
     assert json.loads(status.stdout)["kind"] == "mixed"
-    init = run([INIT_DB], db_url)
+    init = init_db_cli(db_url)
     assert init.returncode == 3 and "stale legacy id 003_add_slack_users_table" in init.stderr
     plan = bridge_cli(db_url, "plan", "--json")
     assert plan.returncode == 0 and json.loads(plan.stdout)["steps"] == []
     applied = bridge_cli(db_url, "apply")
     assert applied.returncode == 0, applied.stderr
     assert version_rows(db_url) == ["0001"]
-    assert run([INIT_DB], db_url).returncode == 0
+    assert init_db_cli(db_url).returncode == 0
 
 
 def test_an_unknown_revision_is_refused_with_exit_3_by_every_command(db_url: URL) -> None:
-    from .helpers import run, upgrade
+    from .helpers import upgrade
 
     upgrade(db_url, "head")
     execute_sql(db_url, "UPDATE alembic_version SET version_num = 'feature_x'")
     before = fingerprint(db_url)
-    outputs = [run([INIT_DB], db_url), bridge_cli(db_url, "plan"), bridge_cli(db_url, "apply")]
+    outputs = [init_db_cli(db_url), bridge_cli(db_url, "plan"), bridge_cli(db_url, "apply")]
     assert [o.returncode for o in outputs] == [3, 3, 3]
     assert all("feature_x, which this release does not know" in (o.stdout + o.stderr) for o in outputs)
     assert fingerprint(db_url) == before
