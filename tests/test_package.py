@@ -12,6 +12,7 @@ wheel is installed with its dependencies by pip's ordinary resolver.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import stat
 import subprocess
@@ -56,10 +57,8 @@ def _set_writable(root: Path, writable: bool) -> None:
         path.chmod(mode | stat.S_IWUSR if writable else mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
-    """Build the wheel and install it (with its dependencies) into a fresh venv; package dir read-only."""
-    root = tmp_path_factory.mktemp("package")
+def _install(root: Path) -> dict[str, Path]:
+    """Build the wheel into ``root`` and install it (with its dependencies) into a fresh venv there."""
     timings: dict[str, float] = {}
 
     start = time.monotonic()
@@ -70,17 +69,19 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Pa
     wheels = list((root / "dist").glob("*.whl"))
     assert len(wheels) == 1, wheels
 
+    # Without pip of its own (ensurepip is most of a venv's creation time): this process's pip installs
+    # into it (--python), with the same resolver; the venv still sees nothing but what the wheel brings.
     start = time.monotonic()
     venv = root / "venv"
-    _check(subprocess.run([sys.executable, "-m", "venv", str(venv)], capture_output=True, text=True,
-                          timeout=300, check=False), "python -m venv")
+    _check(subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], capture_output=True,
+                          text=True, timeout=300, check=False), "python -m venv")
     timings["venv"] = time.monotonic() - start
     cfg = (venv / "pyvenv.cfg").read_text()
     assert "include-system-site-packages = false" in cfg
 
     start = time.monotonic()
-    pip = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(wheels[0])],
-                         capture_output=True, text=True, timeout=900, check=False)
+    pip = subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
+                          "--quiet", str(wheels[0])], capture_output=True, text=True, timeout=900, check=False)
     _check(pip, "pip install <wheel>")
     timings["install"] = time.monotonic() - start
 
@@ -93,10 +94,34 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Pa
 
     print("\nwheel test timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()), file=sys.stderr)
     _set_writable(package_dir, writable=False)
-    try:
-        yield {"venv": venv, "package": package_dir, "wheel": wheels[0], "root": root}
-    finally:
-        _set_writable(package_dir, writable=True)  # so tmp cleanup can remove it
+    return {"venv": venv, "package": package_dir, "wheel": wheels[0], "root": root}
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[dict[str, Path]]:
+    """The wheel built and installed once per test session, package dir read-only.
+
+    Under xdist every worker would build its own (the tests here land on both): the first one builds
+    it in the session's shared temp dir under a file lock, the others wait and use it. Left read-only
+    there; pytest's temp cleanup makes a directory writable before removing it.
+    """
+    if worker_id == "master":
+        made = _install(tmp_path_factory.mktemp("package"))
+        try:
+            yield made
+        finally:
+            _set_writable(made["package"], writable=True)  # so tmp cleanup can remove it
+        return
+    root = tmp_path_factory.getbasetemp().parent / "package"
+    with (root.parent / "package.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (root / "installed").is_file():
+            made = {k: Path(v) for k, v in (ln.split("=", 1) for ln in (root / "installed").read_text().splitlines())}
+        else:
+            root.mkdir(exist_ok=True)
+            made = _install(root)
+            (root / "installed").write_text("".join(f"{k}={v}\n" for k, v in made.items()))
+    yield made
 
 
 @pytest.fixture
