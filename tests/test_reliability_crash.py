@@ -49,7 +49,10 @@ from .helpers import (
     ALEMBIC_INI,
     MIGRATION_LOCK_KEY,
     REPO,
+    Outcome,
     assert_only_phase_one_happened,
+    bridge_cli,
+    deploy_in_process,
     fingerprint,
     phase_one_snapshot,
     rows,
@@ -92,6 +95,12 @@ def _env(url: URL, **extra: str) -> dict[str, str]:
 def _run(args: list[str], url: URL, timeout: float = 120, **extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, env=_env(url, **extra), cwd=REPO, capture_output=True, text=True,
                           timeout=timeout, check=False)
+
+
+def _bridge(url: URL, *args: str) -> Outcome:
+    """``baseline-bridge ARGS`` in this process, with the marker password (where a real process is not the
+    point: planning before a kill, the rerun and status after one, the lock timeouts)."""
+    return bridge_cli(url.set(password=MARKER), *args)
 
 
 def _assert_no_secret(*texts: str) -> None:
@@ -195,7 +204,7 @@ _STEPS: dict[str, list[dict]] = {}  # every S1 built here is the same (fixed see
 def _plan_steps(url: URL, *, cached: bool = False) -> list[dict]:
     if cached and "S1" in _STEPS:
         return _STEPS["S1"]
-    result = _run([BRIDGE, "plan", "--json", "--legacy-timezone", "Asia/Tokyo"], url)
+    result = _bridge(url, "plan", "--json", "--legacy-timezone", "Asia/Tokyo")
     assert result.returncode == 0, result.stderr
     _assert_no_secret(result.stdout, result.stderr)
     plan = json.loads(result.stdout)
@@ -206,7 +215,7 @@ def _plan_steps(url: URL, *, cached: bool = False) -> list[dict]:
 
 def _assert_rerun_applies(url: URL, *, finishes: bool = False) -> None:
     """A rerun completes; ``finishes``: it also finishes a killed run, and its audit row counts that run's rows."""
-    result = _run([BRIDGE, "apply", "--legacy-timezone", "Asia/Tokyo", "--json"], url)
+    result = _bridge(url, "apply", "--legacy-timezone", "Asia/Tokyo", "--json")
     assert result.returncode == 0, result.stderr
     _assert_no_secret(result.stdout, result.stderr)
     out = json.loads(result.stdout)
@@ -220,13 +229,13 @@ def _assert_rerun_applies(url: URL, *, finishes: bool = False) -> None:
     assert out["rows_archived"] == {"legacy_archive.conversations_duplicates": archived}
     assert scalar(url, "SELECT (rows_archived->>'legacy_archive.conversations_duplicates')::int"
                        " FROM legacy_archive.bridge_runs") == archived
-    status = _run([BRIDGE, "status"], url)
+    status = _bridge(url, "status")
     assert "left over:" not in status.stdout, status.stdout
 
 
 def _assert_status_names_the_leftover(url: URL) -> None:
     """What a killed run left is named by `status`: its id, the rows it moved, the index it built."""
-    result = _run([BRIDGE, "status"], url)
+    result = _bridge(url, "status")
     assert result.returncode == 0, result.stderr
     lines = [ln for ln in result.stdout.splitlines() if ln.startswith("left over: ")]
     moved = int(scalar(url, "SELECT count(*) FROM legacy_archive.conversations_duplicates"))
@@ -490,10 +499,9 @@ def test_bridge_apply_gives_up_on_lock_timeout(db_url: URL, app: str) -> None:
     holder = Holder(db_url, *APP_TRANSACTIONS[app])
     try:
         started = time.monotonic()
-        refused = _run([BRIDGE, "apply", "--legacy-timezone", "Asia/Tokyo", "--lock-timeout", "1s"], db_url,
-                       timeout=HANG_GUARD_S + 30)
-        result = _run([BRIDGE, "apply", "--legacy-timezone", "Asia/Tokyo", "--lock-timeout", "1s",
-                       "--allow-connected-clients"], db_url, timeout=HANG_GUARD_S + 30)
+        refused = _bridge(db_url, "apply", "--legacy-timezone", "Asia/Tokyo", "--lock-timeout", "1s")
+        result = _bridge(db_url, "apply", "--legacy-timezone", "Asia/Tokyo", "--lock-timeout", "1s",
+                         "--allow-connected-clients")
         elapsed = time.monotonic() - started
     finally:
         holder.release()
@@ -520,8 +528,7 @@ def test_bridge_apply_gives_up_waiting_for_another_migration_run(db_url: URL) ->
     holder = Holder(db_url, f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")  # another run in progress
     try:
         started = time.monotonic()
-        result = _run([BRIDGE, "apply", "--legacy-timezone", "Asia/Tokyo", "--lock-wait", "1s"], db_url,
-                      timeout=HANG_GUARD_S + 30)
+        result = _bridge(db_url, "apply", "--legacy-timezone", "Asia/Tokyo", "--lock-wait", "1s")
         elapsed = time.monotonic() - started
     finally:
         holder.release()
@@ -543,7 +550,7 @@ def test_init_db_gives_up_on_lock_timeout(db_url: URL) -> None:
     holder = Holder(db_url, "LOCK TABLE conversations IN ACCESS SHARE MODE")
     try:
         started = time.monotonic()
-        result = _run([INIT_DB], db_url, timeout=HANG_GUARD_S + 30, MIGRATION_LOCK_TIMEOUT="1s")
+        result = deploy_in_process(db_url.set(password=MARKER), env={"MIGRATION_LOCK_TIMEOUT": "1s"})
         elapsed = time.monotonic() - started
         alembic_run = _run([sys.executable, "-m", "alembic", "-c", str(ALEMBIC_INI), "upgrade", "head"], db_url,
                            timeout=HANG_GUARD_S + 30, MIGRATION_LOCK_TIMEOUT="1s")
