@@ -3,7 +3,8 @@
 "Nothing" is checked with ``fingerprint`` (a pg_dump of every schema plus an
 order-independent checksum of every row), taken before and after planning
 through the API (in a transaction that is committed, so a stray write would
-stick) and through the CLI (text, --json, --sql, --out, and a refused plan).
+stick) and through the CLI's entry point (text, --json, --sql, --out, and a refused plan; the
+DATABASE_URL case and the top-level --help start the real command).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from nakamura_misaki_db.bridge.plan import Plan, make_plan
 from nakamura_misaki_db.bridge.status import database_status
 from nakamura_misaki_db.connect.urls import with_password
 
-from .helpers import build, fingerprint, run
+from .helpers import bridge_cli, build, fingerprint, run
 
 CLI = [sys.executable, "-m", "nakamura_misaki_db.bridge.cli"]
 ROWS = 50
@@ -61,8 +62,8 @@ def test_plan_changes_nothing(db_url: URL, tmp_path: Path, state: str, options: 
     finally:
         eng.dispose()
     results = [
-        run([*CLI, "plan", "--legacy-timezone", TOKYO, "--sql", "--out", str(tmp_path / "plan.json")], db_url),
-        run([*CLI, "plan", "--json"], db_url),
+        bridge_cli(db_url, "plan", "--legacy-timezone", TOKYO, "--sql", "--out", str(tmp_path / "plan.json")),
+        bridge_cli(db_url, "plan", "--json"),
     ]
 
     assert fingerprint(db_url) == before
@@ -104,13 +105,13 @@ def test_out_file_is_a_complete_plan_without_secrets(db_url: URL, tmp_path: Path
         (s.action, s.object, s.safety) for s in api.steps]
 
     # --json together with --out: stdout is the very plan that was saved.
-    both = run([*CLI, "plan", "--database-url", with_password(secret_url), "--legacy-timezone", TOKYO,
-                "--json", "--out", str(out)], None)
+    both = bridge_cli(None, "plan", "--database-url", with_password(secret_url), "--legacy-timezone", TOKYO,
+                      "--json", "--out", str(out))
     assert both.returncode == 0, both.stderr
     assert json.loads(both.stdout) == json.loads(out.read_text(encoding="utf-8"))
     for text in (both.stdout, both.stderr, out.read_text(encoding="utf-8")):
         assert MARKER_PASSWORD not in text
-    status = run([*CLI, "status", "--json"], secret_url)
+    status = bridge_cli(secret_url, "status", "--json")
     assert status.returncode == 0, status.stderr
     assert MARKER_PASSWORD not in status.stdout + status.stderr
     assert json.loads(status.stdout)["kind"] == "legacy"
@@ -119,7 +120,7 @@ def test_out_file_is_a_complete_plan_without_secrets(db_url: URL, tmp_path: Path
 def test_json_output_matches_the_api_plan(db_url: URL) -> None:
     build(db_url, "S4", rows=ROWS, version="b0bbf866ebc2")
 
-    result = run([*CLI, "plan", "--json", "--legacy-timezone", TOKYO], db_url)
+    result = bridge_cli(db_url, "plan", "--json", "--legacy-timezone", TOKYO)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     api = api_plan(db_url, TOKYO)
@@ -169,18 +170,18 @@ def test_top_level_help_lists_examples_and_exit_codes() -> None:
 def test_cli_exit_codes(db_url: URL, pg_server_url: URL, tmp_path: Path) -> None:
     build(db_url, "S1", rows=None)
 
-    ok = run([*CLI, "plan"], db_url)
+    ok = bridge_cli(db_url, "plan")
     assert ok.returncode == 0, ok.stderr  # empty tables: no zone needed, nothing refused
 
     missing = pg_server_url.set(database="no_such_database_for_bridge", password=MARKER_PASSWORD)
-    error = run([*CLI, "plan", "--json"], missing)
+    error = bridge_cli(missing, "plan", "--json")
     assert error.returncode == 1, (error.stdout, error.stderr)
     assert "no_such_database_for_bridge" in error.stderr
     assert json.loads(error.stdout)["exit_code"] == 1
     assert MARKER_PASSWORD not in error.stdout + error.stderr
     assert "Traceback" not in error.stderr
 
-    bad = run([*CLI, "plan", "--no-such-option"], db_url)
+    bad = bridge_cli(db_url, "plan", "--no-such-option")
     assert bad.returncode == 2, (bad.stdout, bad.stderr)
     for argv in ([], ["plan", "--database-url", f"mysql://u:{MARKER_PASSWORD}@h/db"],
                  ["plan", "--database-url", with_password(db_url), "--out", str(tmp_path / "no-such-dir" / "p.json")]):
