@@ -502,17 +502,27 @@ def alembic_in_process(copy: Path, url: URL | str | None, *args: str) -> Outcome
     point is what the migrations do, not the process (those use ``run``)."""
     import traceback
 
-    from alembic.config import CommandLine
+    import alembic.config
+
+    class PrintingConfig(alembic.config.Config):
+        # Config's stdout defaults to the sys.stdout of when alembic was imported: what `alembic check`
+        # or `history` print would bypass the capture that a process's own stdout is.
+        def __init__(self, *args, **kwargs) -> None:
+            kwargs.setdefault("stdout", sys.stdout)
+            super().__init__(*args, **kwargs)
 
     def main(argv: list[str]) -> int:
+        saved, alembic.config.Config = alembic.config.Config, PrintingConfig
         try:
-            CommandLine(prog="alembic").main(argv=argv)
+            alembic.config.CommandLine(prog="alembic").main(argv=argv)
             return 0
         except SystemExit as exc:
             return _exit_code(exc)
         except Exception:  # what the interpreter would print before exiting 1
             traceback.print_exc()
             return 1
+        finally:
+            alembic.config.Config = saved
 
     database_url = None if url is None else url if isinstance(url, str) else with_password(url)
     with _as_a_command_would_run(copy, {"DATABASE_URL": database_url}):

@@ -12,7 +12,7 @@ from pytest_alembic.tests import (  # noqa: F401  (collected as tests)
 )
 from sqlalchemy.engine import URL
 
-from .helpers import ALEMBIC_INI, alembic
+from .helpers import ALEMBIC_INI, REPO, alembic_in_process
 
 
 @pytest.fixture
@@ -30,9 +30,9 @@ def alembic_engine(db_url: URL):
 
 
 def test_alembic_check_is_clean_at_head(db_url: URL) -> None:
-    up = alembic(db_url, "upgrade", "head")
+    up = alembic_in_process(REPO, db_url, "upgrade", "head")
     assert up.returncode == 0, up.stderr
-    check = alembic(db_url, "check")
+    check = alembic_in_process(REPO, db_url, "check")
     assert check.returncode == 0, check.stderr
     assert "No new upgrade operations detected" in check.stdout + check.stderr
 
@@ -40,25 +40,25 @@ def test_alembic_check_is_clean_at_head(db_url: URL) -> None:
 def test_alembic_check_notices_a_model_the_migrations_lack(db_url: URL) -> None:
     # The check can fail: after dropping an index the migrations created, the
     # live models (which still have it) no longer match.
-    assert alembic(db_url, "upgrade", "head").returncode == 0
+    assert alembic_in_process(REPO, db_url, "upgrade", "head").returncode == 0
     import sqlalchemy as sa_
 
     eng = sa_.create_engine(db_url, poolclass=sa_.pool.NullPool)
     with eng.begin() as conn:
         conn.exec_driver_sql("DROP INDEX ix_tasks_status")
     eng.dispose()
-    check = alembic(db_url, "check")
+    check = alembic_in_process(REPO, db_url, "check")
     assert check.returncode != 0
     assert "ix_tasks_status" in check.stdout + check.stderr
 
 
 def test_alembic_check_lists_enum_differences_one_readable_line_each(db_url: URL) -> None:
-    assert alembic(db_url, "upgrade", "head").returncode == 0
+    assert alembic_in_process(REPO, db_url, "upgrade", "head").returncode == 0
     from .helpers import execute_sql, rows
 
     labels = [r[0] for r in rows(db_url, "SELECT unnest(enum_range(NULL::task_status))::text")]
     execute_sql(db_url, "ALTER TYPE task_status ADD VALUE 'zz_extra'; CREATE TYPE zz_kind AS ENUM ('a')")
-    check = alembic(db_url, "check")
+    check = alembic_in_process(REPO, db_url, "check")
     assert check.returncode != 0
     out = check.stdout + check.stderr
     assert "DO $" not in out and "pg_catalog" not in out and "RAISE" not in out  # words, not PL/pgSQL

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from sqlalchemy.engine import URL
 
 from nakamura_misaki_db.authoring.autogen_checks import canonical, normalise, same_definition
 
-from .helpers import REPO, alembic, execute_sql, run
+from .helpers import REPO, alembic_in_process, execute_sql
 
 # Also run at the lowest supported versions (.ci/run, .ci/lowest.txt: the application's pins).
 pytestmark = pytest.mark.lowest
@@ -27,13 +26,13 @@ SELF_DEP = "ck_no_self_dependency"
 
 
 def check_output(url: URL) -> tuple[int, str]:
-    result = alembic(url, "check")
+    result = alembic_in_process(REPO, url, "check")
     return result.returncode, result.stdout + result.stderr
 
 
 @pytest.fixture
 def at_head(db_url: URL) -> URL:
-    up = alembic(db_url, "upgrade", "head")
+    up = alembic_in_process(REPO, db_url, "upgrade", "head")
     assert up.returncode == 0, up.stderr
     return db_url
 
@@ -84,8 +83,7 @@ def test_autogenerate_renders_the_check_ops(at_head: URL, tmp_path: Path) -> Non
     shutil.copytree(REPO / "alembic", copy / "alembic", ignore=shutil.ignore_patterns("__pycache__"))
     execute_sql(at_head, f"ALTER TABLE tasks DROP CONSTRAINT {PROGRESS};"
                          " ALTER TABLE tasks ADD CONSTRAINT ck_tasks_priority_positive CHECK (priority > 0)")
-    result = run([sys.executable, "-m", "alembic", "-c", str(copy / "alembic.ini"), "revision", "--autogenerate",
-                  "-m", "checks"], at_head, cwd=copy)
+    result = alembic_in_process(copy, at_head, "revision", "--autogenerate", "-m", "checks")
     assert result.returncode == 0, result.stderr
     [path] = [p for p in (copy / "alembic" / "versions").glob("*_checks.py")]
     tree = ast.parse(path.read_text())
