@@ -18,6 +18,7 @@ from nakamura_misaki_db.authoring.lint import lint_versions
 
 from .helpers import (
     REPO,
+    alembic_in_process,
     change_models,
     copy_repository,
     execute_sql,
@@ -41,6 +42,10 @@ def repo_copy(tmp_path: Path) -> Path:
 
 
 def revision(copy: Path, *args: str, url: URL | str | None = None, env: dict[str, str] | None = None):
+    """``alembic revision ARGS`` in ``copy``: alembic's command line in this process, or a real process where
+    the environment matters (no DATABASE_URL at all, or PYTHONPATH at the copy's changed models)."""
+    if env is None:
+        return alembic_in_process(copy, url, "revision", *args)
     return run([sys.executable, "-m", "alembic", "-c", str(copy / "alembic.ini"), "revision", *args],
                url, env=env, cwd=copy)
 
