@@ -207,6 +207,49 @@ def test_a_missing_foreign_key_without_orphans_is_added(db_url: URL) -> None:
     assert version_rows(db_url) == [head_revision()]
 
 
+# MIGRATION_GUIDE.md section 7: a refusal that names rows lists the first 10 keys in key order, then "...".
+KEYS_NAMED = 10
+
+
+def _orphans(n: int) -> list[str]:
+    """``n`` employee_skills ids in key order, each row pointing at an employee that does not exist."""
+    return [f"00000000-0000-4000-8000-00000000b{i:03d}" for i in range(1, n + 1)]
+
+
+def _orphan_rows(ids: list[str]) -> str:
+    # Inserted in reverse, so key order is not the order the rows were written in; the missing employees'
+    # ids run the other way (uq_employee_skill: one row per employee and skill).
+    return "".join("INSERT INTO employee_skills (id, employee_id, skill_id)"
+                   f" VALUES ('{i}', '00000000-0000-4000-8000-0000000d{99 - n:04d}', '{SKILL}');"
+                   for n, i in reversed(list(enumerate(ids))))
+
+
+def _orphan_message(db_url: URL) -> str:
+    before = fingerprint(db_url)
+    with pytest.raises(CommandError) as err:
+        upgrade(db_url)
+    assert fingerprint(db_url) == before
+    [line] = [ln for ln in str(err.value).splitlines() if "employee_skills_employee_id_fkey" in ln]
+    return line
+
+
+@pytest.mark.parametrize("orphans", [KEYS_NAMED, KEYS_NAMED + 1], ids=["exactly-ten", "eleven"])
+def test_orphans_are_named_ten_at_most_in_key_order(db_url: URL, orphans: int) -> None:
+    ids = _orphans(orphans)
+    execute_sql(db_url, _skills_without_their_employee_fk(orphan=False) + _orphan_rows(ids))
+    line = _orphan_message(db_url)
+    named = ", ".join(ids[:KEYS_NAMED]) + (", ..." if orphans > KEYS_NAMED else "")
+    assert line.endswith(f"orphan row(s) with key {named}"), line
+
+
+def test_orphans_of_a_table_without_its_primary_key_are_named_by_its_first_column(db_url: URL) -> None:
+    # target-schema.md: employee_skills' first column is id (its primary key, dropped here).
+    execute_sql(db_url, _skills_without_their_employee_fk(orphan=True)
+                + "ALTER TABLE employee_skills DROP CONSTRAINT employee_skills_pkey;")
+    line = _orphan_message(db_url)
+    assert line.endswith(f"orphan row(s) with key {ORPHAN}"), line
+
+
 @pytest.mark.parametrize(("change", "column"), [
     # target: employees.is_active DEFAULT true; a different default is drift, not something to add
     ("ALTER TABLE employees ALTER COLUMN is_active SET DEFAULT false", "employees.is_active"),
