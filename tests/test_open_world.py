@@ -224,6 +224,28 @@ def test_a_view_over_an_altered_column_is_recreated_and_still_answers(db_url: UR
         execute_sql(db_url, "DROP VIEW IF EXISTS open_task_titles, open_tasks; DROP ROLE report_reader")
 
 
+def test_views_over_views_are_recreated_each_after_what_it_reads(db_url: URL) -> None:
+    # Three levels and a side branch, with names and oids that both sort against the reading order (a_top
+    # was made first and only later replaced to read m_mid): PostgreSQL refuses to drop a view another
+    # reads, or to create one before what it reads.
+    build(db_url, "S1", rows=60, sql="""
+        CREATE VIEW a_top AS SELECT title FROM tasks;
+        CREATE VIEW z_base AS SELECT id, title, assignee_user_id FROM tasks;
+        CREATE VIEW m_mid AS SELECT id, title FROM z_base;
+        CREATE OR REPLACE VIEW a_top AS SELECT title FROM m_mid;
+        CREATE VIEW b_side AS SELECT assignee_user_id FROM z_base;
+    """)
+    before = {v: scalar(db_url, f"SELECT count(*) FROM {v}") for v in ("z_base", "m_mid", "a_top", "b_side")}
+    try:
+        with connection(db_url) as conn:
+            assert apply_plan(conn, legacy_timezone=TOKYO).status == "applied"
+        assert {v: scalar(db_url, f"SELECT count(*) FROM {v}") for v in before} == before
+        assert scalar(db_url, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
+                              "'b_side'::regclass AND attname = 'assignee_user_id'") == "character varying(50)"
+    finally:
+        execute_sql(db_url, "DROP VIEW IF EXISTS a_top, b_side, m_mid, z_base")
+
+
 REFUSED_OBJECTS = {
     "materialized view": ("CREATE MATERIALIZED VIEW task_titles AS SELECT title FROM tasks",
                           "view public.task_titles"),
