@@ -31,6 +31,10 @@ Mutations each test kills (applied by hand to the source, the test seen failing,
 - run.check_saved_plan without the per-step comparison: test_a_saved_plan_with_two_steps_swapped_is_refused
 - init_db.already_at_head ``== (head,)`` -> ``head in ...`` (a version table holding head plus a legacy id
   taken as "at head"): test_init_db_refuses_head_plus_a_legacy_id[ca1f08e0bc8a] and [001]
+- restore._return_rows, the archived values of rows that stayed (``if c not in key`` -> ``if c in key``), and a
+  trigger's mode set back wrong (``"A"`` -> ``"a"``: ENABLE ALWAYS came back as ENABLE):
+  test_a_failure_after_phase_one_returns_every_row_as_it_was_triggers_held_off_and_set_back (found by the
+  mutation run: no test had put back a SET NULL link or a trigger)
 
 Not a mutation, a product bug these tests found: the two-level refusal never fired on a real database
 (the second level's keys named their parent unqualified, the planner compared it with "schema.table");
@@ -367,3 +371,47 @@ def test_init_db_refuses_head_plus_a_legacy_id(db_url: URL, legacy_id: str) -> N
     assert "Nothing was changed" in result.stderr
     assert fingerprint(db_url) == before
     assert sorted(version_rows(db_url) or []) == sorted([head, legacy_id])
+
+
+# -- 6. a failure after phase 1: everything it committed put back as it was --------------------------------
+
+STAMP_ON_WRITE = """
+CREATE FUNCTION stamp_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.updated_at := now() + interval '1 year'; RETURN NEW; END $$;
+CREATE TRIGGER conversations_stamp BEFORE INSERT OR UPDATE ON conversations
+    FOR EACH ROW EXECUTE FUNCTION stamp_updated_at();
+CREATE TRIGGER conversations_stamp_always BEFORE INSERT OR UPDATE ON conversations
+    FOR EACH ROW EXECUTE FUNCTION stamp_updated_at();
+ALTER TABLE conversations ENABLE ALWAYS TRIGGER conversations_stamp_always;
+CREATE TRIGGER conversations_stamp_replica BEFORE INSERT OR UPDATE ON conversations
+    FOR EACH ROW EXECUTE FUNCTION stamp_updated_at();
+ALTER TABLE conversations ENABLE REPLICA TRIGGER conversations_stamp_replica;
+"""
+
+
+def test_a_failure_after_phase_one_returns_every_row_as_it_was_triggers_held_off_and_set_back(db_url: URL) -> None:
+    """README "All or nothing": the duplicates come back, the SET NULL links get their conversation back
+    (the rows stayed, their archived values return), and the table's triggers (one of each enabled mode)
+    neither fire on the return nor stay changed: the fingerprint (pg_dump prints each trigger's mode, the
+    checksums every value) is the one from before."""
+    moving = _with_three_duplicates(db_url)
+    execute_sql(db_url, LINKS.format(action="SET NULL") + STAMP_ON_WRITE)
+    before = fingerprint(db_url)
+
+    def fail() -> None:
+        # Phase 1 did commit: the duplicates are in the archive and their links lost their conversation.
+        assert scalar(db_url, f"SELECT count(*) FROM {DUPLICATES}") == 3
+        assert scalar(db_url, "SELECT count(*) FROM conversation_links WHERE conversation_id IS NULL") == 3
+        raise RuntimeError("injected after phase 1")
+
+    with connection(db_url) as conn, pytest.raises(Exception, match="injected after phase 1") as caught:
+        apply_plan(conn, legacy_timezone=TOKYO, before_verify=fail)
+    assert fingerprint(db_url) == before
+    assert {str(r[0]) for r in rows(db_url, "SELECT conversation_id FROM conversation_links")} >= moving
+    text = str(caught.value)
+    returned = re.search(r"3 row\(s\) returned from legacy_archive\.conversations_duplicates to public\.conversations"
+                         r" \(trigger\(s\) ([\w, ]+) held off meanwhile\)", text)
+    assert returned, text
+    assert sorted(returned[1].split(", ")) == ["conversations_stamp", "conversations_stamp_always",
+                                               "conversations_stamp_replica"], text
+    assert "3 row(s) returned from legacy_archive.conversation_links_cascade to public.conversation_links" in text
