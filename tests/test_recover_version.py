@@ -24,6 +24,7 @@ from nakamura_misaki_db.connect.urls import with_password
 
 from .helpers import (
     LOCK_WAITERS_SQL,
+    REPO,
     MigrationLockHolder,
     Outcome,
     app_checksums,
@@ -174,6 +175,35 @@ def test_a_database_at_an_older_revision_is_refused_and_pointed_at_the_deploy(db
     deployed = run([INIT_DB], db_url)
     assert deployed.returncode == 0, deployed.stderr
     assert version_rows(db_url) == [head_revision()]
+
+
+def _guide_advice() -> list[str]:
+    """The two closing advices MIGRATION_GUIDE.md section 5 quotes for a refused recovery, each one line."""
+    text = (REPO / "MIGRATION_GUIDE.md").read_text(encoding="utf-8")
+    section = text[text.index("The refusal ends with what to do"):text.index("`alembic stamp head` records head")]
+    quotes: list[list[str]] = []
+    previous_was_quote = False
+    for line in section.splitlines():
+        if line.strip().startswith("> "):
+            if not previous_was_quote:
+                quotes.append([])
+            quotes[-1].append(line.strip()[2:])
+        previous_was_quote = line.strip().startswith("> ")
+    assert len(quotes) == 2, quotes
+    return [" ".join(q) for q in quotes]
+
+
+def test_the_refusal_ends_with_the_guides_advice_for_an_older_revision_and_for_a_legacy_database(
+        db_url: URL, make_db) -> None:
+    older_revision, legacy = _guide_advice()
+    upgrade(db_url, revision_chain()[-2])
+    execute_sql(db_url, "DELETE FROM alembic_version")
+    refused = recover(db_url)
+    assert refused.returncode == 3 and refused.stderr.rstrip("\n").endswith("\n" + older_revision), refused.stderr
+    other = make_db()
+    build_legacy(other, "S1", rows=5)
+    refused = recover(other)
+    assert refused.returncode == 3 and refused.stderr.rstrip("\n").endswith("\n" + legacy), refused.stderr
 
 
 def test_a_legacy_database_is_refused_and_pointed_at_the_bridge(db_url: URL) -> None:
