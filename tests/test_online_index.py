@@ -47,7 +47,8 @@ def test_a_duplicate_written_while_the_index_builds_fails_the_build_cleanly(db_u
         writer.dispose()
     message = str(failed[0])
     assert message.startswith(f"building the index {INDEX} on conversations failed: could not create unique index")
-    assert "a row that duplicates (user_id, channel_id) was written while it was being built" in message
+    assert ("a row that duplicates (user_id, channel_id) was written while it was being built (stop the "
+            "application first if it keeps writing duplicates)") in message
     # The comparison shows the application's row, and says whose it is.
     assert "another session wrote to it during the run; every row this run had moved is back." in message
     assert failed[0].exit_code == 1

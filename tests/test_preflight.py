@@ -250,6 +250,9 @@ def test_the_concurrent_build_waits_no_longer_than_the_lock_budget_and_names_the
     assert line.startswith("baseline-bridge: building the index uq_conversations_user_channel on conversations "
                            f"failed: it waited more than the lock budget (lock_timeout=1s) for pid {report.pid} "
                            "(pf-report), idle in transaction")
+    # ... and why it waits, and the two ways out (what to end, or the option that raises the budget).
+    assert (": a concurrent build waits for every transaction that writes to the table or holds an older "
+            "snapshot; end that transaction or retry when it is idle (--lock-timeout raises the budget)") in line
     assert "index uq_conversations_user_channel dropped" in line and line.endswith("Nothing was changed.")
     assert fingerprint(db_url) == before
 
