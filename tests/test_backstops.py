@@ -415,3 +415,33 @@ def test_a_failure_after_phase_one_returns_every_row_as_it_was_triggers_held_off
     assert sorted(returned[1].split(", ")) == ["conversations_stamp", "conversations_stamp_always",
                                                "conversations_stamp_replica"], text
     assert "3 row(s) returned from legacy_archive.conversation_links_cascade to public.conversation_links" in text
+
+
+# -- 7. a saved plan read back: all of it, and only a plan this version wrote ------------------------------
+
+@pytest.mark.parametrize("zone", [TOKYO, None], ids=["ready", "refused"])
+def test_a_saved_plan_reads_back_as_the_very_plan_that_was_saved(db_url: URL, tmp_path: Path,
+                                                                 zone: str | None) -> None:
+    from nakamura_misaki_db.bridge.plan import Plan
+
+    _with_three_duplicates(db_url)
+    path = tmp_path / "plan.json"
+    result = bridge_cli(db_url, "plan", "--out", str(path), *(["--legacy-timezone", zone] if zone else []))
+    assert result.returncode == (0 if zone else 3), result.stdout + result.stderr
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    # The refused plan has what a ready one lacks (refusals, and no zone): both must survive the round trip.
+    assert bool(saved["refusals"]) is (zone is None) and saved["steps"] and saved["differences"]
+    assert Plan.from_dict(saved).to_dict() == saved
+
+
+@pytest.mark.parametrize("field", ["format", "target_revision"])
+def test_a_plan_file_of_another_format_or_target_is_refused_as_bad_input(db_url: URL, tmp_path: Path,
+                                                                        field: str) -> None:
+    _with_three_duplicates(db_url)
+    data = _saved_plan(db_url, tmp_path / "plan.json")
+    data[field] = "9999"
+    before = fingerprint(db_url)
+    result = _apply_tampered(db_url, tmp_path / "other.json", data)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "the plan file was not written by this version of baseline-bridge" in result.stderr
+    assert fingerprint(db_url) == before
