@@ -157,3 +157,23 @@ def test_apply_can_set_the_database_timezone_in_the_same_transaction(db_url: URL
     assert scalar(db_url, "SELECT current_setting('TimeZone')") == TOKYO
     assert scalar(db_url, "SELECT CAST(CAST('2025-10-20 09:00' AS timestamp) AS timestamptz) "
                           "= CAST('2025-10-20 00:00Z' AS timestamptz)") is True
+
+
+def test_the_plan_shows_the_timezone_step_what_it_sets_and_that_it_locks_nothing(db_url: URL) -> None:
+    import json
+
+    from .helpers import execute_sql
+
+    build(db_url, "S1", rows=30)
+    execute_sql(db_url, f'ALTER DATABASE "{db_url.database}" SET TimeZone = \'UTC\'')
+    plan = bridge_cli(db_url, "plan", "--legacy-timezone", TOKYO, "--set-database-timezone", "--json")
+    assert plan.returncode == 0, plan.stderr
+    [step] = [s for s in json.loads(plan.stdout)["steps"] if s["action"] == "set_database_timezone"]
+    assert step["object"] == db_url.database
+    assert step["summary"] == f"set the TimeZone of database {db_url.database} to {TOKYO}"
+    assert step["sql"] == [f"ALTER DATABASE \"{db_url.database}\" SET TimeZone = '{TOKYO}'"]
+    assert step["safety"] == "catalog-only" and step["table"] is None
+    # An ALTER DATABASE ... SET takes no lock the application would wait for; running sessions keep their zone.
+    assert step["locks"] == ["none (new sessions see it; running ones keep theirs)"]
+    assert step["reason"] == (f"the application writes naive datetimes in {TOKYO}: new sessions must read them in "
+                              "that zone")
