@@ -8,6 +8,7 @@ refusal run on databases prepared by hand; "nothing changed" is a fingerprint
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -273,7 +274,12 @@ def test_a_different_object_is_refused_naming_it_and_nothing_changes(db_url: URL
     message = refused(db_url)
     for part in named:
         assert part in message, message
-    assert "Nothing was changed" in message
+    # The last line says what to do: where the revision's own definition is, and the two ways out.
+    [revision] = re.findall(r"^revision (\d{4}) refused: ", message, re.M)
+    assert message.splitlines()[-1] == (
+        "Nothing was changed. An object of the same name but another shape was probably made by hand or by the "
+        "application's own ORM (create_all), not by its migrations. Compare it with nakamura_misaki_db.schema.frozen "
+        f"(revision {revision}), bring it to that shape by hand (or drop it if it holds no rows), then rerun."), message
     assert fingerprint(db_url) == before
     assert version_rows(db_url) == ["0002"]
 

@@ -124,6 +124,15 @@ def test_offline_range_renders_only_the_later_revisions(db_url: URL, online_head
     assert EMPTY_DATABASE_HEADER not in result.stdout
     assert "-- Running upgrade  -> 0001" not in result.stdout
     assert f"-- Running upgrade {CHAIN[0]} -> {CHAIN[1]}" in result.stdout
+    # Each guarded revision (its script calls nakamura_misaki_db.deploy.guarded) says what its plain statements
+    # assume, and what it does online instead.
+    guarded = sorted(p.name[:4] for p in (REPO / "alembic" / "versions").glob("*.py")
+                     if "guarded" in p.read_text(encoding="utf-8") and p.name[:4] != CHAIN[0])
+    assert guarded, "no guarded revision after 0001"
+    for rev in guarded:
+        assert (f"-- revision {rev}, offline: plain statements for a database at the previous revision (none of "
+                "these objects exist yet).\n\n-- Online, this revision reads the catalog first: it adopts identical "
+                "objects and refuses different ones.") in result.stdout, rev
     upgrade(db_url, CHAIN[0])
     applied = psql(db_url, result.stdout)
     assert applied.returncode == 0, applied.stderr
