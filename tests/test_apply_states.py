@@ -1,7 +1,7 @@
 """`baseline-bridge apply` on every legacy state, compared with a database built by the new chain.
 
 For each state S0-S5 (with sample data): build it, snapshot every row, run the
-real CLI, then check that
+CLI (its entry point, in this process), then check that
 
 - the catalog of ``public`` equals the one `alembic upgrade 0001` builds on an
   empty database (both real databases, compared as pg_dump output with only the

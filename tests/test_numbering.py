@@ -1,6 +1,7 @@
 """`alembic revision` numbers new scripts in sequence with no flag to remember, ruff-clean.
 
-Runs the real command in a temporary copy of the repository's alembic.ini and
+Runs alembic's command line (in this process, or a real one where the environment is the point) in
+a temporary copy of the repository's alembic.ini and
 alembic/ directory, so the repository itself is never touched. The next number
 is read from the script directory: these tests hold whatever the head is.
 """

@@ -1,6 +1,8 @@
 """Reliability under faults: a killed bridge, a server that goes away, locks held by the application.
 
-Real PostgreSQL, real console scripts, every wait bounded:
+Real PostgreSQL, real console scripts for what is killed, paused or cut off (the plan before a kill,
+the rerun and status after it, and the lock timeouts call the entry points in this process), every
+wait bounded:
 
 - crash: ``baseline-bridge apply`` is killed with SIGKILL at step boundaries of
   the real S1 plan (the test-only pause hook stops it exactly there): the first,
