@@ -40,12 +40,17 @@ def libpq_url(url: URL) -> str:
     return with_password(url.set(drivername="postgresql"))
 
 
+def database_url_text(url: URL | str) -> str:
+    """What DATABASE_URL holds for ``url``: a string as given (any form a user writes), a URL with its password."""
+    return url if isinstance(url, str) else with_password(url)
+
+
 def run(args: list[str], url: URL | str | None, *, env: dict[str, str] | None = None,
         cwd: Path | str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run a command with DATABASE_URL set (unless ``url`` is None)."""
     full_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     if url is not None:
-        full_env["DATABASE_URL"] = url if isinstance(url, str) else with_password(url)
+        full_env["DATABASE_URL"] = database_url_text(url)
     full_env.update(env or {})
     return subprocess.run(args, env=full_env, cwd=cwd or REPO, capture_output=True, text=True,
                           timeout=timeout, check=False)
@@ -453,7 +458,7 @@ def deploy_in_process(url: URL | str | None, *args: str, env: dict[str, str] | N
     passes it) and the settings read from the environment, as the deploy's oneshot is started with them."""
     from nakamura_misaki_db.deploy.init_db import main
 
-    database_url = None if url is None else url if isinstance(url, str) else with_password(url)
+    database_url = None if url is None else database_url_text(url)
     with _as_a_command_would_run(REPO, {"DATABASE_URL": database_url, **(env or {})}):
         return captured(main, list(args))
 
@@ -524,7 +529,7 @@ def alembic_in_process(copy: Path, url: URL | str | None, *args: str) -> Outcome
         finally:
             alembic.config.Config = saved
 
-    database_url = None if url is None else url if isinstance(url, str) else with_password(url)
+    database_url = None if url is None else database_url_text(url)
     with _as_a_command_would_run(copy, {"DATABASE_URL": database_url}):
         return captured(main, ["-c", str(copy / "alembic.ini"), *args])
 

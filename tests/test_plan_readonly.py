@@ -9,8 +9,6 @@ DATABASE_URL case and the top-level --help start the real command).
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import re
 import sys
@@ -20,7 +18,6 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from nakamura_misaki_db.bridge.cli import main
 from nakamura_misaki_db.bridge.plan import Plan, make_plan
 from nakamura_misaki_db.bridge.status import database_status
 from nakamura_misaki_db.connect.urls import with_password
@@ -136,21 +133,12 @@ def test_json_output_matches_the_api_plan(db_url: URL) -> None:
         [sql.replace(api.plan_id, "<id>") for sql in s.sql] for s in api.steps]
 
 
-def cli_in_process(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(list(argv))
-        except SystemExit as exc:  # argparse: --help and usage errors
-            code = exc.code if isinstance(exc.code, int) else 2
-    return code, out.getvalue(), err.getvalue()
-
-
 @pytest.mark.parametrize("command", SUBCOMMANDS)
 def test_help_shows_an_example_and_the_exit_codes(command: str) -> None:
-    code, text, err = cli_in_process(command, "--help")
+    shown = bridge_cli(None, command, "--help")
+    text = shown.stdout
 
-    assert code == 0, err
+    assert shown.returncode == 0, shown.stderr
     assert re.search(r"^examples?:\s*$", text, re.MULTILINE), text
     assert re.search(rf"^\s+baseline-bridge {command}\b", text, re.MULTILINE), text
     assert "exit codes:" in text
@@ -185,7 +173,7 @@ def test_cli_exit_codes(db_url: URL, pg_server_url: URL, tmp_path: Path) -> None
     assert bad.returncode == 2, (bad.stdout, bad.stderr)
     for argv in ([], ["plan", "--database-url", f"mysql://u:{MARKER_PASSWORD}@h/db"],
                  ["plan", "--database-url", with_password(db_url), "--out", str(tmp_path / "no-such-dir" / "p.json")]):
-        code, out, err = cli_in_process(*argv)
-        assert code == 2, (argv, out, err)
-        assert "Traceback" not in err
-        assert MARKER_PASSWORD not in out + err
+        refused = bridge_cli(None, *argv)
+        assert refused.returncode == 2, (argv, refused.stdout, refused.stderr)
+        assert "Traceback" not in refused.stderr
+        assert MARKER_PASSWORD not in refused.stdout + refused.stderr
