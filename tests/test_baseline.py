@@ -207,7 +207,7 @@ def test_a_missing_foreign_key_without_orphans_is_added(db_url: URL) -> None:
     assert version_rows(db_url) == [head_revision()]
 
 
-# MIGRATION_GUIDE.md section 7: a refusal that names rows lists the first 10 keys in key order, then "...".
+# MIGRATION_GUIDE.md section 7: at most 10 keys of the rows a refusal names, orphans in key order, then "...".
 KEYS_NAMED = 10
 
 
