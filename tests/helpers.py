@@ -453,13 +453,27 @@ def init_db_cli(url: URL | None, *args: str) -> Outcome:
     return captured(main, _with_url(args, url))
 
 
-def deploy_in_process(url: URL | str | None, *args: str, env: dict[str, str] | None = None) -> Outcome:
+def deploy_in_process(url: URL | str | None, *args: str, env: dict[str, str | None] | None = None,
+                      cwd: Path = REPO) -> Outcome:
     """``DATABASE_URL=URL [ENV...] nakamura-init-db ARGS`` in this process: the URL (any form, as the unit
     passes it) and the settings read from the environment, as the deploy's oneshot is started with them."""
     from nakamura_misaki_db.deploy.init_db import main
 
+    return _with_environment(main, url, args, env, cwd)
+
+
+def bridge_in_process(url: URL | str | None, *args: str, env: dict[str, str | None] | None = None,
+                      cwd: Path = REPO) -> Outcome:
+    """``DATABASE_URL=URL [ENV...] baseline-bridge ARGS`` in this process, as deploy_in_process."""
+    from nakamura_misaki_db.bridge.cli import main
+
+    return _with_environment(main, url, args, env, cwd)
+
+
+def _with_environment(main: Callable[[list[str]], int], url: URL | str | None, args: tuple[str, ...],
+                      env: dict[str, str | None] | None, cwd: Path) -> Outcome:
     database_url = None if url is None else database_url_text(url)
-    with _as_a_command_would_run(REPO, {"DATABASE_URL": database_url, **(env or {})}):
+    with _as_a_command_would_run(cwd, {"DATABASE_URL": database_url, **(env or {})}):
         return captured(main, list(args))
 
 

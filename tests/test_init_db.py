@@ -23,6 +23,7 @@ from .helpers import (
     LOCK_WAITERS_SQL,
     MIGRATION_LOCK_KEY,
     Outcome,
+    bridge_cli,
     deploy_in_process,
     execute_sql,
     fingerprint,
@@ -91,6 +92,10 @@ def test_database_at_0001_is_brought_forward(db_url: URL) -> None:
         f"database at head {head_revision()} (was 0001; applied {', '.join(CHAIN[1:])}): ")
     assert version_rows(db_url) == [head_revision()]
     assert not {"idx_conversations_user_channel", "ix_conversations_last_message_at"} & conversation_index_names(db_url)
+    # What the runbook's operator reads next (MIGRATION_GUIDE 5.3): status names the head it reached.
+    status = bridge_cli(db_url, "status")
+    assert status.returncode == 0, status.stderr
+    assert f"on the new migration chain at revision {head_revision()} (at head)" in status.stdout, status.stdout
 
 
 def test_asyncpg_url_of_the_application_works(db_url: URL) -> None:

@@ -1,10 +1,17 @@
 """Bad input and secrets: every failure is one clear line, the documented exit code, no traceback
 (unless --debug), nothing changed, and the password is never shown.
 
-Run through the real console scripts (``baseline-bridge``, ``nakamura-init-db``)
-and, for the secrets, the plain ``alembic`` CLI too. Every URL handed to a
-command carries the password ``MARKER`` (local trust auth ignores it), and no
-output, JSON document, saved plan or audit row may contain it.
+Each unusable URL goes to ``baseline-bridge status`` and the plain ``alembic`` CLI as
+real processes (the other commands take it in this process, below); ``--database-url``,
+``--debug`` and the secrets of a whole journey run through the real console scripts
+(``baseline-bridge``, ``nakamura-init-db``) and ``alembic``: there, what the
+interpreter, a library's warning or a log handler might print is part of what is
+checked. Plan files, time zones, durations and missing privileges
+are decisions of the commands' own code: those call the same entry points in this
+process (``in_process``), with DATABASE_URL set as a process would have it. Every
+URL handed to a command carries the password ``MARKER`` (local trust auth ignores
+it; a server that checks it is used for the wrong password), and no output, JSON
+document, saved plan or audit row may contain it.
 
 Documented exit codes: 0 ok, 1 error (connection, SQL, lock timeout), 2 bad
 usage or input (URL, time zone, plan file, durations), 3 refused.
@@ -33,8 +40,11 @@ from .conftest import PasswordRole
 from .helpers import (
     ALEMBIC_INI,
     REPO,
+    Outcome,
     admin_engine,
+    bridge_in_process,
     build,
+    deploy_in_process,
     fingerprint,
     rows,
     scalar,
@@ -81,12 +91,25 @@ def cli_many(calls: Sequence[tuple[list[str], str | None, dict]], timeout: float
         return [f.result(timeout=timeout * len(calls)) for f in futures]
 
 
+def in_process(args: list[str], database_url: str | None, *, cwd: Path = REPO, **extra: str) -> Outcome:
+    """``cli``'s command through its entry point in this process (no interpreter start per call)."""
+    command, *rest = args
+    call = {BRIDGE: bridge_in_process, INIT_DB: deploy_in_process}[command]
+    unset: dict[str, str | None] = dict.fromkeys(("NAKAMURA_BRIDGE_PAUSE_BEFORE_STEP", "MIGRATION_LOCK_TIMEOUT",
+                                                  "MIGRATION_LOCK_WAIT"))  # as cli() leaves them out
+    return call(database_url, *rest, env={**unset, **extra}, cwd=cwd)
+
+
+def in_process_many(calls: Sequence[tuple[list[str], str | None, dict]]) -> list[Outcome]:
+    return [in_process(args, url, **kw) for args, url, kw in calls]
+
+
 def no_secret(*texts: str) -> None:
     for text in texts:
         assert MARKER not in text, text
 
 
-def one_line(result: subprocess.CompletedProcess[str], prefix: str) -> str:
+def one_line(result: subprocess.CompletedProcess[str] | Outcome, prefix: str) -> str:
     """stderr is exactly one line, starting with ``prefix``, without a traceback."""
     assert "Traceback" not in result.stderr, result.stderr
     lines = without_progress(result.stderr)  # the bridge's progress lines aside
@@ -95,7 +118,7 @@ def one_line(result: subprocess.CompletedProcess[str], prefix: str) -> str:
     return lines[0]
 
 
-def one_message(result: subprocess.CompletedProcess[str], prefix: str) -> str:
+def one_message(result: subprocess.CompletedProcess[str] | Outcome, prefix: str) -> str:
     """stderr (progress aside) is one message starting with ``prefix``, without a traceback: one line, or a
     preflight refusal's problem list (each problem and its fix indented under the first line), as one line."""
     assert "Traceback" not in result.stderr, result.stderr
@@ -142,6 +165,10 @@ COMMANDS: dict[str, list[str]] = {
     "init_db": [INIT_DB],
     "alembic_upgrade": [*ALEMBIC, "upgrade", "head"],
 }
+# Each URL case starts these as real processes: our console script and alembic's. The others run through
+# their entry points in this process; init-db's real script meets bad URLs below (on the command line and
+# with --debug), and every command's on the whole journey with the marker.
+REAL_PROCESS = ("bridge_status", "alembic_upgrade")
 
 
 def url_for(case: str, server_url: URL, request: pytest.FixtureRequest) -> str:
@@ -163,7 +190,7 @@ def url_for(case: str, server_url: URL, request: pytest.FixtureRequest) -> str:
     raise AssertionError(case)
 
 
-def check_failure(result: subprocess.CompletedProcess[str], command: str, case: UrlCase) -> None:
+def check_failure(result: subprocess.CompletedProcess[str] | Outcome, command: str, case: UrlCase) -> None:
     no_secret(result.stdout, result.stderr)
     if command == "alembic_upgrade":
         # Not our CLI: its exit code is alembic's; the message is still ours and one line.
@@ -189,7 +216,9 @@ def test_unusable_url(pg_server_url: URL, request: pytest.FixtureRequest, tmp_pa
     raw = url_for(case, pg_server_url, request)
     before = server_objects(pg_server_url)
 
-    results = cli_many([(args, raw, {"cwd": tmp_path}) for args in COMMANDS.values()])
+    real = cli_many([(COMMANDS[name], raw, {"cwd": tmp_path}) for name in REAL_PROCESS])
+    here = {name: in_process(args, raw, cwd=tmp_path) for name, args in COMMANDS.items() if name not in REAL_PROCESS}
+    results = [{**dict(zip(REAL_PROCESS, real, strict=True)), **here}[name] for name in COMMANDS]
 
     failures = []
     for command, result in zip(COMMANDS, results, strict=True):
@@ -276,7 +305,7 @@ def test_role_without_create_privilege(weak_role: WeakRole) -> None:
     assert scalar(weak, "SELECT has_schema_privilege('public', 'CREATE')") is False
     before = fingerprint(admin)
 
-    init, apply = cli_many([([INIT_DB], marked(weak), {}), ([BRIDGE, "apply"], marked(weak), {})])
+    init, apply = in_process_many([([INIT_DB], marked(weak), {}), ([BRIDGE, "apply"], marked(weak), {})])
 
     failures = []
     for result, prefix in ((init, INIT_PREFIX), (apply, BRIDGE_PREFIX)):
@@ -302,7 +331,7 @@ def test_server_without_creatable_pgvector(weak_role: WeakRole) -> None:
     assert scalar(admin, "SELECT count(*) FROM pg_extension WHERE extname = 'vector'") == 0
     before = fingerprint(admin)
 
-    init, apply = cli_many([([INIT_DB], marked(weak), {}), ([BRIDGE, "apply"], marked(weak), {})])
+    init, apply = in_process_many([([INIT_DB], marked(weak), {}), ([BRIDGE, "apply"], marked(weak), {})])
 
     failures = []
     for result, prefix in ((init, INIT_PREFIX), (apply, BRIDGE_PREFIX)):
@@ -324,7 +353,7 @@ def test_corrupt_plan_files(make_db, tmp_path: Path) -> None:
     db = make_db()
     build(db, "S1", rows=100)
     good = tmp_path / "good.json"
-    made = cli([BRIDGE, "plan", "--legacy-timezone", "Asia/Tokyo", "--out", str(good)], marked(db))
+    made = in_process([BRIDGE, "plan", "--legacy-timezone", "Asia/Tokyo", "--out", str(good)], marked(db))
     assert made.returncode == 0, made.stderr
     no_secret(made.stdout, made.stderr, good.read_text())
     text = good.read_text()
@@ -341,7 +370,7 @@ def test_corrupt_plan_files(make_db, tmp_path: Path) -> None:
     }
     for name, content in variants.items():
         (tmp_path / f"{name}.json").write_bytes(content)
-    results = cli_many([([BRIDGE, "apply", "--plan", str(tmp_path / f"{name}.json")], marked(db), {})
+    results = in_process_many([([BRIDGE, "apply", "--plan", str(tmp_path / f"{name}.json")], marked(db), {})
                         for name in variants])
     for name, result in zip(variants, results, strict=True):
         assert result.returncode == 2, (name, result.stdout, result.stderr)
@@ -349,7 +378,7 @@ def test_corrupt_plan_files(make_db, tmp_path: Path) -> None:
         assert "plan" in line, (name, line)
         no_secret(result.stdout, result.stderr)
 
-    missing, unwritable, other_zone = cli_many([
+    missing, unwritable, other_zone = in_process_many([
         ([BRIDGE, "apply", "--plan", str(tmp_path / "nope.json")], marked(db), {}),
         ([BRIDGE, "plan", "--legacy-timezone", "Asia/Tokyo", "--out", str(tmp_path / "no" / "such" / "dir.json")],
          marked(db), {}),
@@ -372,11 +401,11 @@ def test_plan_from_another_database_is_refused(make_db, tmp_path: Path) -> None:
     build(source, "S1", rows=100)
     build(other, "S2", rows=100)
     saved = tmp_path / "plan.json"
-    made = cli([BRIDGE, "plan", "--legacy-timezone", "Asia/Tokyo", "--out", str(saved)], marked(source))
+    made = in_process([BRIDGE, "plan", "--legacy-timezone", "Asia/Tokyo", "--out", str(saved)], marked(source))
     assert made.returncode == 0, made.stderr
     before_source, before_other = fingerprint(source), fingerprint(other)
 
-    result = cli([BRIDGE, "apply", "--plan", str(saved), "--json"], marked(other))
+    result = in_process([BRIDGE, "apply", "--plan", str(saved), "--json"], marked(other))
 
     assert result.returncode == 3, (result.stdout, result.stderr)
     line = one_line(result, BRIDGE_PREFIX)
@@ -394,7 +423,7 @@ def test_unknown_legacy_timezone(db_url: URL) -> None:
     commands = ([BRIDGE, "plan", "--legacy-timezone", "Mars/Olympus_Mons"],
                 [BRIDGE, "apply", "--legacy-timezone", "Mars/Olympus_Mons"],
                 [BRIDGE, "apply", "--json", "--legacy-timezone", "Mars/Olympus_Mons"])
-    for args, result in zip(commands, cli_many([(a, marked(db_url), {}) for a in commands]), strict=True):
+    for args, result in zip(commands, in_process_many([(a, marked(db_url), {}) for a in commands]), strict=True):
         assert result.returncode == 2, (args, result.stdout, result.stderr)
         line = one_line(result, BRIDGE_PREFIX)
         assert "Mars/Olympus_Mons" in line and "time zone" in line
@@ -413,7 +442,7 @@ def test_bad_durations(db_url: URL) -> None:
         ([INIT_DB], {"MIGRATION_LOCK_TIMEOUT": "forever"}, INIT_PREFIX),
         ([INIT_DB], {"MIGRATION_LOCK_WAIT": "10 parsecs"}, INIT_PREFIX),
     ]
-    results = cli_many([(args, marked(db_url), env) for args, env, _ in cases])
+    results = in_process_many([(args, marked(db_url), env) for args, env, _ in cases])
     for (args, env, prefix), result in zip(cases, results, strict=True):
         assert result.returncode == 2, (args, env, result.stdout, result.stderr)
         assert "duration" in one_line(result, prefix)

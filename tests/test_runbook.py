@@ -1,7 +1,12 @@
 """MIGRATION_GUIDE.md section 5, the rollout, command by command: rehearse on a restored copy of production
 (state S7, the most likely one), check the fixed application release against the rehearsed database with
 ``check-app --probe`` (the guide's own line, in an application-style checkout), then production in the one
-order that works (stop the application, bridge, deploy, start the fixed release), then roll back."""
+order that works (stop the application, bridge, deploy, start the fixed release), then roll back.
+
+The guide's check-app line runs in a shell and each release starts as a process of its own, as the
+operator runs them; ``baseline-bridge`` and ``nakamura-init-db`` are called through their entry points in
+this process (what is tested is the order and what each prints; the real scripts' starts are tested by
+the guide's shell blocks and test_package)."""
 
 from __future__ import annotations
 
@@ -20,14 +25,12 @@ from sqlalchemy.engine import URL
 from nakamura_misaki_db.schema.revisions import head_revision
 
 from .app_release import release, start
-from .helpers import REPO, build, fingerprint, libpq_url, pg_bin, run, scalar, version_rows
+from .helpers import REPO, bridge_cli, build, deploy_in_process, fingerprint, libpq_url, pg_bin, scalar, version_rows
 
 # Also run at the lowest supported versions (.ci/run, .ci/lowest.txt: the application's pins).
 pytestmark = pytest.mark.lowest
 
 BIN = Path(sys.executable).parent
-BRIDGE = str(BIN / "baseline-bridge")
-INIT_DB = str(BIN / "nakamura-init-db")
 TOKYO = "Asia/Tokyo"
 GUIDE = (REPO / "MIGRATION_GUIDE.md").read_text(encoding="utf-8")
 RUNBOOK = GUIDE.split("## 5.", 1)[1].split("\n## 6.", 1)[0]
@@ -91,15 +94,15 @@ def test_rollout_rehearsal_then_production_then_roll_back(make_db: Callable[[], 
                    capture_output=True)
     subprocess.run([pg_bin("pg_restore"), "--no-owner", "-d", libpq_url(rehearsal), str(prod_dump)], check=True,
                    capture_output=True)
-    status = run([BRIDGE, "status"], rehearsal)
+    status = bridge_cli(rehearsal, "status")
     assert status.returncode == 0 and "legacy revision 006" in status.stdout, status.stdout
     rehearsal_plan = tmp_path / "rehearsal-plan.json"
-    plan = run([BRIDGE, "plan", "--legacy-timezone", TOKYO, "--out", str(rehearsal_plan)], rehearsal)
+    plan = bridge_cli(rehearsal, "plan", "--legacy-timezone", TOKYO, "--out", str(rehearsal_plan))
     assert plan.returncode == 0, plan.stdout + plan.stderr
-    applied = run([BRIDGE, "apply", "--plan", str(rehearsal_plan)], rehearsal)
+    applied = bridge_cli(rehearsal, "apply", "--plan", str(rehearsal_plan))
     assert applied.returncode == 0, applied.stderr
-    assert run([INIT_DB], rehearsal).returncode == 0
-    assert "(at head)" in run([BRIDGE, "status"], rehearsal).stdout
+    assert deploy_in_process(rehearsal).returncode == 0
+    assert "(at head)" in bridge_cli(rehearsal, "status").stdout
 
     # 5.2 the release that will run afterwards, against the rehearsed database: the guide's line.
     mistaken = guide_check_app(unfixed, rehearsal)
@@ -123,15 +126,15 @@ def test_rollout_rehearsal_then_production_then_roll_back(make_db: Callable[[], 
     subprocess.run([pg_bin("pg_dump"), "-Fc", "-f", str(dump), libpq_url(production)], check=True,
                    capture_output=True)
     plan_file = tmp_path / "bridge-plan.json"
-    assert run([BRIDGE, "plan", "--legacy-timezone", TOKYO, "--out", str(plan_file)], production).returncode == 0
+    assert bridge_cli(production, "plan", "--legacy-timezone", TOKYO, "--out", str(plan_file)).returncode == 0
     assert _steps(plan_file) == _steps(rehearsal_plan), "production's plan is the rehearsed one"
     assert fingerprint(production) == original
-    assert run([BRIDGE, "apply", "--plan", str(plan_file)], production).returncode == 0
+    assert bridge_cli(production, "apply", "--plan", str(plan_file)).returncode == 0
     assert version_rows(production) == ["0001"]
-    init = run([INIT_DB], production)
+    init = deploy_in_process(production)
     assert init.returncode == 0, init.stderr
     assert f"(was 0001; applied {', '.join(f'{n:04d}' for n in range(2, int(head_revision()) + 1))})" in init.stdout
-    assert f"at revision {head_revision()} (at head)" in run([BRIDGE, "status"], production).stdout
+    assert f"at revision {head_revision()} (at head)" in bridge_cli(production, "status").stdout
     # 3. start the release that passed check-app --probe; the old one no longer works there.
     started = start(fixed, production)
     assert started.returncode == 0, started.stdout + started.stderr
@@ -166,12 +169,12 @@ def test_a_lost_version_row_is_recovered_by_the_deploy_itself(db_url: URL) -> No
     upgrade(db_url, "head")
     execute_sql(db_url, "DELETE FROM alembic_version")
     before = fingerprint(db_url)
-    status = run([BRIDGE, "status"], db_url)
+    status = bridge_cli(db_url, "status")
     assert "not versioned" in status.stdout and "nothing that differs" in status.stdout, status.stdout
-    plan = run([BRIDGE, "plan"], db_url)
+    plan = bridge_cli(db_url, "plan")
     assert "archive" not in plan.stdout, plan.stdout  # nothing is moved away
     assert fingerprint(db_url) == before
-    deployed = run([INIT_DB], db_url)
+    deployed = deploy_in_process(db_url)
     assert deployed.returncode == 0, deployed.stderr
     assert version_rows(db_url) == [head_revision()]
     assert fingerprint(db_url)[0] == before[0]  # the schema as it was
