@@ -216,14 +216,14 @@ def test_unusable_url(pg_server_url: URL, request: pytest.FixtureRequest, tmp_pa
     raw = url_for(case, pg_server_url, request)
     before = server_objects(pg_server_url)
 
-    real = cli_many([(COMMANDS[name], raw, {"cwd": tmp_path}) for name in REAL_PROCESS])
-    here = {name: in_process(args, raw, cwd=tmp_path) for name, args in COMMANDS.items() if name not in REAL_PROCESS}
-    results = [{**dict(zip(REAL_PROCESS, real, strict=True)), **here}[name] for name in COMMANDS]
+    results = dict(zip(REAL_PROCESS, cli_many([(COMMANDS[name], raw, {"cwd": tmp_path}) for name in REAL_PROCESS]),
+                       strict=True))
+    results |= {name: in_process(args, raw, cwd=tmp_path) for name, args in COMMANDS.items() if name not in results}
 
     failures = []
-    for command, result in zip(COMMANDS, results, strict=True):
+    for command in COMMANDS:
         try:
-            check_failure(result, command, URL_CASES[case])
+            check_failure(results[command], command, URL_CASES[case])
         except AssertionError as exc:
             failures.append(f"{command}: {exc}")
     assert not failures, "\n".join(failures)

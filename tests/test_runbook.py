@@ -5,8 +5,8 @@ order that works (stop the application, bridge, deploy, start the fixed release)
 
 The guide's check-app line runs in a shell and each release starts as a process of its own, as the
 operator runs them; ``baseline-bridge`` and ``nakamura-init-db`` are called through their entry points in
-this process (what is tested is the order and what each prints; the real scripts' starts are tested by
-the guide's shell blocks and test_package)."""
+this process with DATABASE_URL set, as the guide exports it (what is tested is the order and what each
+prints; the real scripts' starts are tested by the guide's shell blocks and test_package)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,17 @@ from sqlalchemy.engine import URL
 from nakamura_misaki_db.schema.revisions import head_revision
 
 from .app_release import release, start
-from .helpers import REPO, bridge_cli, build, deploy_in_process, fingerprint, libpq_url, pg_bin, scalar, version_rows
+from .helpers import (
+    REPO,
+    bridge_in_process,
+    build,
+    deploy_in_process,
+    fingerprint,
+    libpq_url,
+    pg_bin,
+    scalar,
+    version_rows,
+)
 
 # Also run at the lowest supported versions (.ci/run, .ci/lowest.txt: the application's pins).
 pytestmark = pytest.mark.lowest
@@ -94,15 +104,15 @@ def test_rollout_rehearsal_then_production_then_roll_back(make_db: Callable[[], 
                    capture_output=True)
     subprocess.run([pg_bin("pg_restore"), "--no-owner", "-d", libpq_url(rehearsal), str(prod_dump)], check=True,
                    capture_output=True)
-    status = bridge_cli(rehearsal, "status")
+    status = bridge_in_process(rehearsal, "status")
     assert status.returncode == 0 and "legacy revision 006" in status.stdout, status.stdout
     rehearsal_plan = tmp_path / "rehearsal-plan.json"
-    plan = bridge_cli(rehearsal, "plan", "--legacy-timezone", TOKYO, "--out", str(rehearsal_plan))
+    plan = bridge_in_process(rehearsal, "plan", "--legacy-timezone", TOKYO, "--out", str(rehearsal_plan))
     assert plan.returncode == 0, plan.stdout + plan.stderr
-    applied = bridge_cli(rehearsal, "apply", "--plan", str(rehearsal_plan))
+    applied = bridge_in_process(rehearsal, "apply", "--plan", str(rehearsal_plan))
     assert applied.returncode == 0, applied.stderr
     assert deploy_in_process(rehearsal).returncode == 0
-    assert "(at head)" in bridge_cli(rehearsal, "status").stdout
+    assert "(at head)" in bridge_in_process(rehearsal, "status").stdout
 
     # 5.2 the release that will run afterwards, against the rehearsed database: the guide's line.
     mistaken = guide_check_app(unfixed, rehearsal)
@@ -126,15 +136,15 @@ def test_rollout_rehearsal_then_production_then_roll_back(make_db: Callable[[], 
     subprocess.run([pg_bin("pg_dump"), "-Fc", "-f", str(dump), libpq_url(production)], check=True,
                    capture_output=True)
     plan_file = tmp_path / "bridge-plan.json"
-    assert bridge_cli(production, "plan", "--legacy-timezone", TOKYO, "--out", str(plan_file)).returncode == 0
+    assert bridge_in_process(production, "plan", "--legacy-timezone", TOKYO, "--out", str(plan_file)).returncode == 0
     assert _steps(plan_file) == _steps(rehearsal_plan), "production's plan is the rehearsed one"
     assert fingerprint(production) == original
-    assert bridge_cli(production, "apply", "--plan", str(plan_file)).returncode == 0
+    assert bridge_in_process(production, "apply", "--plan", str(plan_file)).returncode == 0
     assert version_rows(production) == ["0001"]
     init = deploy_in_process(production)
     assert init.returncode == 0, init.stderr
     assert f"(was 0001; applied {', '.join(f'{n:04d}' for n in range(2, int(head_revision()) + 1))})" in init.stdout
-    assert f"at revision {head_revision()} (at head)" in bridge_cli(production, "status").stdout
+    assert f"at revision {head_revision()} (at head)" in bridge_in_process(production, "status").stdout
     # 3. start the release that passed check-app --probe; the old one no longer works there.
     started = start(fixed, production)
     assert started.returncode == 0, started.stdout + started.stderr
@@ -169,9 +179,9 @@ def test_a_lost_version_row_is_recovered_by_the_deploy_itself(db_url: URL) -> No
     upgrade(db_url, "head")
     execute_sql(db_url, "DELETE FROM alembic_version")
     before = fingerprint(db_url)
-    status = bridge_cli(db_url, "status")
+    status = bridge_in_process(db_url, "status")
     assert "not versioned" in status.stdout and "nothing that differs" in status.stdout, status.stdout
-    plan = bridge_cli(db_url, "plan")
+    plan = bridge_in_process(db_url, "plan")
     assert "archive" not in plan.stdout, plan.stdout  # nothing is moved away
     assert fingerprint(db_url) == before
     deployed = deploy_in_process(db_url)
