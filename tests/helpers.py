@@ -18,8 +18,12 @@ from sqlalchemy.engine import URL, Connection
 
 from nakamura_misaki_db.connect.urls import with_password
 
+from . import warm_start
+
 REPO = Path(__file__).resolve().parents[1]
 ALEMBIC_INI = REPO / "alembic.ini"
+# NAKAMURA_TEST_COLD_START=1: every command with a fresh interpreter, as before warm starts (to compare).
+COLD_START = os.environ.get("NAKAMURA_TEST_COLD_START") == "1"
 
 
 def admin_engine(server_url: URL) -> sa.Engine:
@@ -47,11 +51,14 @@ def database_url_text(url: URL | str) -> str:
 
 def run(args: list[str], url: URL | str | None, *, env: dict[str, str] | None = None,
         cwd: Path | str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run a command with DATABASE_URL set (unless ``url`` is None)."""
+    """Run a command with DATABASE_URL set (unless ``url`` is None): a console script of ours or
+    ``python -m alembic`` from a warm interpreter (tests/warm_start.py), anything else with exec."""
     full_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     if url is not None:
         full_env["DATABASE_URL"] = database_url_text(url)
     full_env.update(env or {})
+    if not COLD_START and warm_start.warmable(args, full_env):
+        return warm_start.run(args, full_env, str(cwd or REPO), timeout)
     return subprocess.run(args, env=full_env, cwd=cwd or REPO, capture_output=True, text=True,
                           timeout=timeout, check=False)
 
