@@ -46,6 +46,7 @@ from tests.helpers import (
     build_legacy,
     fingerprint,
     row_checksums,
+    run,
     scalar,
     schema_dump,
     with_password,
@@ -64,8 +65,8 @@ def _env(url: URL) -> dict[str, str]:
 
 
 def _bridge(url: URL, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([BRIDGE, *args], env=_env(url), cwd=REPO, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    """A run that is not killed: started warm, as the helpers start our commands (the killed one is exec'd)."""
+    return run([BRIDGE, *args], url, timeout=timeout)
 
 
 @dataclass
