@@ -22,7 +22,8 @@ BIN = Path(sys.executable).parent
 # module search path, stdin, TZ as the C library sees it, and how it ends.
 PROGRAM = textwrap.dedent("""\
     import os, sys, time
-    print(sys.argv[1:], os.getcwd(), os.environ.get("SEEN"), time.strftime("%Z", time.localtime(0)))
+    print(sys.argv[1:], os.getcwd(), os.environ.get("SEEN"), time.strftime("%Z", time.localtime(0)),
+          len(os.environ.get("LONG", "")))
     print([p for p in sys.path if "pp-" in p], sys.stdin.read() == "", file=sys.stderr)
     print("\\u5ea7 without a newline", end="")
     how = sys.argv[1]
@@ -53,7 +54,8 @@ def program(tmp_path: Path) -> tuple[list[str], dict[str, str], Path]:
     (path / "shows_process.py").write_text(PROGRAM, encoding="utf-8")
     cwd = tmp_path / "cwd"
     cwd.mkdir()
-    env = {**os.environ, "PYTHONPATH": str(path), "SEEN": "from the command's environment", "TZ": "Asia/Tokyo"}
+    env = {**os.environ, "PYTHONPATH": str(path), "SEEN": "from the command's environment", "TZ": "Asia/Tokyo",
+           "LONG": "x" * 100_000}  # the request then reaches the server in more than one piece
     return [sys.executable, "-m", "shows_process"], env, cwd
 
 
@@ -67,7 +69,7 @@ def test_a_warm_command_ends_as_a_fresh_process_would(program, how: str) -> None
     assert warm.stdout == fresh.stdout
     # A traceback names the frames that ran it: the warm one has the server's below runpy's.
     assert _without_frames(warm.stderr) == _without_frames(fresh.stderr)
-    assert fresh.stdout.startswith(f"['{how}'] {cwd} from the command's environment JST")
+    assert fresh.stdout.startswith(f"['{how}'] {cwd} from the command's environment JST 100000\n")
 
 
 def _without_frames(stderr: str) -> list[str]:

@@ -159,7 +159,12 @@ def serve(address: str) -> dict:
         if sys.stdin in ready:
             os._exit(0)
         conn, _ = listener.accept()
-        message, fds, _, _ = socket.recv_fds(conn, 1 << 20, 2)
+        message, fds, _, _ = socket.recv_fds(conn, 1 << 16, 2)
+        while not message.endswith(b"\n"):  # a stream: a long environment may come in pieces
+            piece = conn.recv(1 << 16)
+            if not piece:
+                break
+            message += piece
         if os.fork() == 0:  # the supervisor: starts the command, reports its pid and exit status
             listener.close()
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
