@@ -333,7 +333,9 @@ def test_audit_row_matches_what_happened(db_url: URL, tmp_path: Path) -> None:
     assert run_id == saved["plan_id"]
     assert finished_at is not None
     assert source["alembic_version"] == ["001"]
-    assert [(s["action"], s["object"]) for s in steps] == [(s["action"], s["object"]) for s in saved["steps"]]
+    # Each step as the saved plan names it: what was done, to what, the summary and how safe it was.
+    fields = ("action", "object", "summary", "safety")
+    assert steps == [{key: s[key] for key in fields} for s in saved["steps"]]
     assert len(steps) == out["steps_done"]
 
     # Rows archived: exactly what is now in the archive, per table.
@@ -358,6 +360,8 @@ def test_audit_row_matches_what_happened(db_url: URL, tmp_path: Path) -> None:
     assert counts_after["public.tasks"] == before_counts["public.tasks"]
     assert counts_after["public.handoffs"] == 0
     assert out["row_counts_before"] == counts_before
+    # The report lists the tables by name (jsonb in the audit row keeps no order of its own).
+    assert list(out["row_counts_before"]) == sorted(counts_before)
     assert out["row_counts_after"] == counts_after
     assert out["rows_archived"] == archived
 
